@@ -192,8 +192,11 @@ class ModelSpec:
             if not m:
                 raise self._error(where, f"cannot parse statement '{line}' (expected 'var = expression').")
             var, op, expr = m.groups()
-            if var not in symbols:  # a temporary variable
-                symbols[var] = _symbol(var, self._check_expression(where, expr, symbols))
+            if var not in symbols:
+                if op != "=":  # 'x += 1' needs an existing x; only '=' defines a temporary
+                    raise self._error(where, f"unknown name '{var}' in '{line}'. "
+                                             "Define it in the equations or as a parameter.")
+                symbols[var] = _symbol(var, self._check_expression(where, expr, symbols))  # temporary
                 continue
             if var not in writable:
                 raise self._error(where, f"'{var}' is not a state variable of the model and cannot be assigned.")

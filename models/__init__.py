@@ -10,16 +10,17 @@ from .lif import lif
 from .nudged_output import nudged_output
 from .pair_stdp import pair_stdp
 from .perfect_if import perfect_if
+from .phase_rates import phase_rates
 from .rate_trace import rate_trace
 from .static_synapse import static_synapse
 from .triplet_stdp import triplet_stdp
 
 __all__ = ["MODELS", "get_model", "perfect_if", "lif", "nudged_output", "rate_trace",
-           "static_synapse", "contrastive_hebbian", "contrastive_delta", "pair_stdp",
+           "phase_rates", "static_synapse", "contrastive_hebbian", "contrastive_delta", "pair_stdp",
            "triplet_stdp"]
 
 #: All models by name
-MODELS = {m.name: m for m in (perfect_if, lif, nudged_output, rate_trace, static_synapse,
+MODELS = {m.name: m for m in (perfect_if, lif, nudged_output, rate_trace, phase_rates, static_synapse,
                               contrastive_hebbian, contrastive_delta, pair_stdp, triplet_stdp)}
 
 

@@ -1,0 +1,126 @@
+"""
+Compile once: standalone build folders cached by a hash of the generated network.
+
+A build folder is named by a key made from the protocol's configuration, the device, the
+Brian2 version and the CPU (Brian2 compiles with ``-march=native``, so binaries are not
+portable). After Brian2 has generated the code into it, the generated sources and makefile
+are hashed; if the hash equals the one stamped after the last successful compilation and the
+binary is there, compilation is skipped. An unchanged network is therefore never recompiled,
+in the same process or a later one, and a changed network can never run a stale binary.
+"""
+
+import hashlib
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass
+
+from brian2.utils.filelock import FileLock
+
+__all__ = ["cache_root", "build_directory", "source_hash", "compile_cached", "BuildInfo",
+           "BUILD_LOG"]
+
+_STAMP = ".brianlearn_build"
+_SOURCE_SUFFIXES = (".cpp", ".h", ".c", ".cu", ".cuh", ".hpp")
+
+
+@dataclass
+class BuildInfo:
+    """What `compile_cached` did.
+
+    Attributes
+    ----------
+    directory : str
+        The build folder.
+    source_hash : str
+        Hash of the generated sources and makefile.
+    compiled : bool
+        Whether the compiler ran (``False``: the cached binary was reused).
+    seconds : float
+        Time spent compiling (0 when cached).
+    """
+
+    directory: str
+    source_hash: str
+    compiled: bool
+    seconds: float
+
+
+#: Every build of this process, in order (tests assert on it)
+BUILD_LOG = []
+
+
+def cache_root(directory=None):
+    """Root folder of the build cache (``directory``, ``$BRIANLEARN_CACHE`` or ``~/.cache/brianlearn``)."""
+    root = directory or os.environ.get("BRIANLEARN_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "brianlearn")
+    os.makedirs(root, exist_ok=True)
+    return root
+
+
+def _cpu_id():
+    model = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("model name", "flags")):
+                    model += line
+    except OSError:
+        pass
+    return hashlib.sha1((platform.machine() + model).encode()).hexdigest()[:12]
+
+
+def build_directory(label, config, device_name, root=None):
+    """The cache folder for a network described by ``config`` (a JSON-serialisable dict)."""
+    import brian2
+
+    payload = json.dumps({"config": config, "device": device_name, "brian2": brian2.__version__,
+                          "cpu": _cpu_id()}, sort_keys=True, default=str)
+    key = hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return os.path.join(cache_root(root), f"{label}-{device_name}-{key}")
+
+
+def source_hash(directory):
+    """SHA-256 over the generated sources and the makefile of a build folder."""
+    h = hashlib.sha256()
+    for base, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in ("results", "static_arrays"))
+        for name in sorted(files):
+            if name.endswith(_SOURCE_SUFFIXES) or name in ("makefile", "win_makefile", "sourcefiles.txt"):
+                path = os.path.join(base, name)
+                h.update(os.path.relpath(path, directory).encode())
+                with open(path, "rb") as f:
+                    h.update(f.read())
+    return h.hexdigest()
+
+
+def compile_cached(device, directory, force=False):
+    """Generate the project into ``directory`` and compile it unless the cached build matches.
+
+    ``device`` is the active Brian2 standalone device with its network already run
+    (``build_on_run=False``).
+    """
+    from brian2.codegen.cpp_prefs import get_compiler_and_args
+
+    os.makedirs(directory, exist_ok=True)
+    with FileLock(os.path.join(directory, ".lock")):
+        device.build(directory=directory, compile=False, run=False)
+        digest = source_hash(directory)
+        stamp = os.path.join(directory, _STAMP)
+        binary = os.path.join(directory, "main")
+        cached = (not force and os.path.exists(stamp) and os.path.exists(binary)
+                  and open(stamp).read().strip() == digest)
+        seconds = 0.0
+        if not cached:
+            if os.path.exists(stamp):
+                os.remove(stamp)
+            compiler, _ = get_compiler_and_args()
+            start = time.time()
+            device.compile_source(directory, compiler, debug=False, clean=False)
+            seconds = time.time() - start
+            with open(stamp, "w") as f:
+                f.write(digest)
+    info = BuildInfo(directory, digest, not cached, seconds)
+    BUILD_LOG.append(info)
+    return info

@@ -1,0 +1,166 @@
+"""
+Devices: Brian2's ``runtime``, ``cpp_standalone`` and brian2cuda's ``cuda_standalone``.
+
+`use_device` chooses the device every protocol uses by default (``cpp_standalone``) and
+checks up front that it can work here: a C++ compiler for the standalone devices, brian2cuda
+and a GPU (or an explicit ``compile_only=True``) for CUDA. Errors name what is missing and
+what to do.
+"""
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+__all__ = ["DEVICES", "DeviceConfig", "use_device", "get_device_config", "resolve_device",
+           "DeviceError", "CompilerNotFoundError", "CUDANotAvailableError"]
+
+#: Devices brianlearn knows
+DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
+
+
+class DeviceError(RuntimeError):
+    """A device cannot be used on this machine."""
+
+
+class CompilerNotFoundError(DeviceError):
+    """No C++ compiler was found for a standalone device."""
+
+
+class CUDANotAvailableError(DeviceError):
+    """brian2cuda, the CUDA toolkit or a GPU is missing."""
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """The device a protocol builds for.
+
+    Attributes
+    ----------
+    name : str
+        ``'runtime'``, ``'cpp_standalone'`` or ``'cuda_standalone'``.
+    directory : str or None
+        Root folder of the build cache (default: ``$BRIANLEARN_CACHE`` or
+        ``~/.cache/brianlearn``).
+    threads : int or None
+        OpenMP threads for ``cpp_standalone`` (None: Brian2's default, no OpenMP).
+    compile_only : bool
+        For ``cuda_standalone`` on a machine without a GPU: generate and compile, do not run.
+    """
+
+    name: str = "cpp_standalone"
+    directory: str = None
+    threads: int = None
+    compile_only: bool = False
+
+    @property
+    def standalone(self):
+        return self.name != "runtime"
+
+
+_current = DeviceConfig()
+
+
+def find_cxx():
+    """Path of the C++ compiler Brian2's makefiles will call (``$CXX``, else c++/g++/clang++)."""
+    cxx = os.environ.get("CXX")
+    if cxx:
+        return shutil.which(cxx.split()[0])
+    for name in ("c++", "g++", "clang++"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def gpu_available():
+    """Whether an NVIDIA GPU answers (``nvidia-smi -L``)."""
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return False
+    try:
+        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0 and "GPU" in out.stdout
+
+
+def brian2cuda_installed():
+    import importlib.util
+
+    return importlib.util.find_spec("brian2cuda") is not None
+
+
+def check_device(config):
+    """Raise a clear error if ``config`` cannot work on this machine."""
+    if config.name not in DEVICES:
+        raise ValueError(f"Unknown device '{config.name}'. Known devices: {', '.join(DEVICES)}.")
+    if config.threads is not None and (not isinstance(config.threads, int) or config.threads < 0):
+        raise ValueError(f"threads must be a non-negative integer or None, got {config.threads!r}.")
+    if config.standalone and find_cxx() is None:
+        raise CompilerNotFoundError(
+            f"The '{config.name}' device generates and compiles C++ code, but no C++ compiler was "
+            "found (looked for $CXX, c++, g++, clang++ on PATH). Install one (e.g. "
+            "'apt-get install g++' or 'conda install gxx_linux-64'), or use device='runtime'."
+        )
+    if config.name == "cuda_standalone":
+        if not brian2cuda_installed():
+            raise CUDANotAvailableError(
+                "The 'cuda_standalone' device needs brian2cuda, which is not installed. "
+                "Install it with: pip install 'brianlearn[cuda]' (brian2cuda 1.0a7 with brian2 2.8.0 "
+                "on Python 3.11, brian2cuda 1.0b1 with brian2 2.10.1 on Python >= 3.12)."
+            )
+        if not config.compile_only and not gpu_available():
+            raise CUDANotAvailableError(
+                "The 'cuda_standalone' device needs an NVIDIA GPU to run, and none was found "
+                "(nvidia-smi -L). To generate and compile the CUDA project without running it, use "
+                "use_device('cuda_standalone', compile_only=True) or 'brianlearn build PROTOCOL "
+                "--device cuda_standalone --out DIR' and set brian2cuda's preferences by hand: "
+                "prefs.devices.cuda_standalone.cuda_backend.detect_gpus = False, gpu_id = 0, "
+                "compute_capability = <e.g. 9.0>, detect_cuda = False, cuda_path and "
+                "cuda_runtime_version (see DESIGN.md §2). Copy the folder to a GPU machine and run 'make'."
+            )
+
+
+def use_device(name, directory=None, threads=None, compile_only=False):
+    """Choose the device every protocol uses by default.
+
+    Parameters
+    ----------
+    name : {'runtime', 'cpp_standalone', 'cuda_standalone'}
+    directory : str, optional
+        Root of the standalone build cache (default ``$BRIANLEARN_CACHE`` or
+        ``~/.cache/brianlearn``). Build folders below it are named by a hash of the network.
+    threads : int, optional
+        OpenMP threads for ``cpp_standalone``.
+    compile_only : bool, optional
+        ``cuda_standalone`` only: build without running (no GPU needed).
+
+    Returns
+    -------
+    DeviceConfig
+    """
+    global _current
+    config = DeviceConfig(name, directory, threads, compile_only)
+    check_device(config)
+    _current = config
+    return config
+
+
+def get_device_config():
+    """The `DeviceConfig` set by `use_device` (default: ``cpp_standalone``)."""
+    return _current
+
+
+def resolve_device(device):
+    """A `DeviceConfig` from ``None`` (the current default), a name, or a config (checked)."""
+    if device is None:
+        config = _current
+    elif isinstance(device, DeviceConfig):
+        config = device
+    elif isinstance(device, str):
+        config = DeviceConfig(device, _current.directory, _current.threads)
+    else:
+        raise ValueError(f"device must be None, a device name or a DeviceConfig, got {device!r}.")
+    check_device(config)
+    return config

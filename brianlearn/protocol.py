@@ -1,0 +1,412 @@
+"""
+The `Protocol` base class: build the network once, run a data set of any length in chunks.
+
+A protocol describes one learning system: its `Schedule` of phases, the data each trial
+reads, and a `build_network` method that creates the Brian2 objects with a `NetworkBuilder`
+(end-of-phase snapshots, end-of-trial weight updates, resets). The engine then
+
+- compiles the network once for a chunk of ``chunk_size`` trials (standalone devices: a build
+  folder cached by a hash of the generated code, see `brianlearn.buildcache`);
+- runs chunk after chunk with ``device.run(run_args=...)``, which replaces the data
+  `TimedArray` values and the learned variables without recompiling; no Python code runs per
+  trial;
+- carries the learned variables between chunks, reports progress, checkpoints them to disk
+  at chunk ends and resumes from a checkpoint.
+
+The same protocol code runs on ``runtime``, ``cpp_standalone`` and ``cuda_standalone``.
+"""
+
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+from brian2 import Network, Quantity, defaultclock, prefs, seed as brian_seed, set_device
+from brian2.devices.device import all_devices, get_device
+
+from .buildcache import build_directory, compile_cached
+from .devices import resolve_device
+from .network import TRIAL_ENDED, NetworkBuilder
+
+__all__ = ["Protocol", "RunResult", "check_array"]
+
+#: the compiled network currently loaded in Brian2's standalone device
+_ACTIVE = [None]
+
+
+def check_array(name, value, ndim=None, shape=None, finite=True):
+    """``value`` as a float array, or a `ValueError` naming ``name`` and what was expected."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a numeric array, got {type(value).__name__}.") from None
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}.")
+    if shape is not None:
+        for axis, (want, got) in enumerate(zip(shape, arr.shape)):
+            if want is not None and want != got:
+                raise ValueError(f"{name} must have shape {tuple('n' if s is None else s for s in shape)}, "
+                                 f"got {arr.shape} (axis {axis}).")
+    if finite and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return arr
+
+
+class RunResult(dict):
+    """What `Protocol.run_trials` returns: ``records`` (per-trial arrays), ``state``, ``info``."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+class _CompiledRun:
+    """One network for ``n_trials`` trials on one device."""
+
+    def __init__(self, protocol, config, n_trials, data, signals, valid, state):
+        self.protocol = protocol
+        self.config = config
+        self.n_trials = n_trials
+        self.directory = None
+        self.build_info = None
+        self._first = (data, signals, valid, state)
+        self.builder = None
+
+    # ----------------------------------------------------------- construction
+    def _activate_device(self):
+        name = self.config.name
+        if name == "runtime":
+            set_device("runtime")
+            _ACTIVE[0] = None
+            return
+        if name == "cuda_standalone":
+            import brian2cuda  # noqa: F401  (registers the device)
+        dev = all_devices[name]
+        dev.reinit()
+        set_device(name, build_on_run=False)
+        prefs.devices.cpp_standalone.openmp_threads = self.config.threads or 0
+
+    def _create(self, data, signals, valid, state):
+        p = self.protocol
+        defaultclock.dt = p.schedule.dt
+        if p.seed is not None:
+            brian_seed(p.seed)
+        b = NetworkBuilder(p.schedule, self.n_trials, data, signals, valid)
+        p.build_network(b)
+        objects = b.finalize()
+        for key, (obj, var, size) in b.learned.items():
+            if key not in state:
+                raise ValueError(f"{type(p).__name__}.initial_state() has no value for learned '{key}'.")
+            if obj.variables[var].scalar or type(obj).__name__ != "Synapses" or not self.config.standalone:
+                _set(obj, var, state[key])
+        net = Network(objects, name="bl_network")
+        self.builder, self.net = b, net
+        return net
+
+    def ensure_active(self):
+        """Build (standalone: generate, and compile unless cached) if not loaded."""
+        if self.config.standalone and _ACTIVE[0] is self:
+            return
+        self._activate_device()
+        data, signals, valid, state = self._first
+        net = self._create(data, signals, valid, state)
+        if self.config.standalone:
+            net.run(self.builder.duration, namespace=self.builder.namespace(),
+                    report=_Report.brian(self.protocol.progress))
+            self.directory = build_directory(self.protocol.label(), self.protocol.config_dict(self.n_trials),
+                                             self.config.name, self.config.directory)
+            self.build_info = compile_cached(get_device(), self.directory)
+            _ACTIVE[0] = self
+
+    # ----------------------------------------------------------- execution
+    def execute(self, data, signals, valid, state):
+        if not self.config.standalone:
+            self._activate_device()
+            net = self._create(data, signals, valid, state)
+            net.run(self.builder.duration, namespace=self.builder.namespace(),
+                    report=_Report.brian(self.protocol.progress))
+            return self._read()
+        self.ensure_active()
+        if self.config.compile_only:
+            raise RuntimeError("This device was chosen with compile_only=True: the project is built in "
+                               f"'{self.directory}' but cannot be run here.")
+        b = self.builder
+        run_args = {}
+        for key, (obj, var, size) in b.learned.items():
+            value = np.asarray(state[key], dtype=float)
+            if value.size != size:
+                raise ValueError(f"Learned variable '{key}' needs {size} values, got {value.size}.")
+            run_args[getattr(obj, var)] = Quantity(value.reshape(-1) if size > 1 else value.reshape(()),
+                                                   dim=obj.variables[var].dim)
+        for name, ta in b.timed_arrays.items():
+            values = _timed_array_values(name, data, signals, valid)
+            if values is not None:
+                run_args[ta] = Quantity(values, dim=ta.values.dim if hasattr(ta.values, "dim") else None)
+        dev = get_device()
+        dev.run(directory=self.directory, run_args=run_args, with_output=bool(self.protocol.progress))
+        try:
+            return self._read()
+        finally:
+            dev.delete(code=False, data=False, run_args=True, directory=False, force=True)
+
+    def _read(self):
+        b = self.builder
+        state = {key: np.array(obj.variables[var].get_value(), dtype=float).reshape(-1)
+                 for key, (obj, var, size) in b.learned.items()}
+        records = {}
+        for key, mon in b.records.items():
+            var = key.split(".", 1)[1]
+            records[key] = np.array(mon.variables[var].get_value(), dtype=float)[1:]
+        return state, records
+
+
+def _set(obj, var, value):
+    value = np.asarray(value, dtype=float)
+    setattr(obj, var, Quantity(value if value.size > 1 else value.item(), dim=obj.variables[var].dim))
+
+
+def _timed_array_values(name, data, signals, valid):
+    """New values of the builder's TimedArray ``name`` for a chunk (None: constant)."""
+    if name == TRIAL_ENDED:
+        return NetworkBuilder.ended_values(valid)
+    for prefix, source in (("data_", data), ("trial_", signals)):
+        if name.startswith(prefix):
+            base = name[len(prefix):]
+            if base.endswith("_ended") and base[:-6] in source:
+                return NetworkBuilder.ended_values(source[base[:-6]])
+            if base in source:
+                return NetworkBuilder.padded(source[base])
+    return None
+
+
+class _Report:
+    """Progress report: per chunk to stderr; Brian2's own report inside long runs."""
+
+    @staticmethod
+    def brian(progress):
+        return "stderr" if progress == "brian" else None
+
+    def __init__(self, label, n_samples, n_chunks, enabled):
+        self.label, self.n_samples, self.n_chunks, self.enabled = label, n_samples, n_chunks, enabled
+        self.start = time.time()
+
+    def __call__(self, chunk, done):
+        if not self.enabled:
+            return
+        elapsed = time.time() - self.start
+        rate = done / elapsed if elapsed > 0 else float("inf")
+        eta = (self.n_samples - done) / rate if rate > 0 else 0.0
+        print(f"[brianlearn] {self.label}: chunk {chunk + 1}/{self.n_chunks}, {done}/{self.n_samples} "
+              f"samples, {elapsed:.1f} s elapsed, ~{eta:.1f} s left", file=sys.stderr, flush=True)
+
+
+class Protocol:
+    """Base class of the learning protocols.
+
+    Subclasses set ``self.schedule`` and implement `data_shapes`, `build_network` and
+    `initial_state` (and usually `config` for their own parameters).
+
+    Parameters
+    ----------
+    device : str or DeviceConfig, optional
+        ``'runtime'``, ``'cpp_standalone'`` or ``'cuda_standalone'``; default: the device set by
+        `brianlearn.use_device` (``cpp_standalone`` unless changed).
+    seed : int, optional
+        Seed for the initial state and any randomness inside the simulation.
+    chunk_size : int, optional
+        Trials per compiled run (default `default_chunk_size`). Longer data sets run as several
+        chunks of the same binary; a shorter last chunk is padded with trials that change nothing.
+    progress : bool or 'brian', optional
+        Report progress per chunk (``'brian'``: also Brian2's report within a chunk).
+    """
+
+    #: registry name (``brianlearn run NAME``)
+    name = None
+    #: trial signals every run needs (name -> default value)
+    trial_signal_defaults = {}
+    #: trials per compiled run when ``chunk_size`` is not given (shorter data are padded, so
+    #: runs of different lengths share one binary)
+    default_chunk_size = 200
+
+    def __init__(self, device=None, seed=None, chunk_size=None, progress=False):
+        self.device_config = resolve_device(device)
+        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}.")
+        if chunk_size is not None and (not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1):
+            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
+        self.seed = seed
+        self.chunk_size = chunk_size
+        self.progress = progress
+        self.state_ = None
+        self._compiled = {}
+
+    # ------------------------------------------------------------ to implement
+    def data_shapes(self):
+        """``name -> n_features`` of the per-trial data sets."""
+        return {}
+
+    def build_network(self, b):
+        """Create the Brian2 objects with the `NetworkBuilder` ``b``."""
+        raise NotImplementedError
+
+    def initial_state(self, rng):
+        """Initial values of the learned variables: ``'obj.var' -> array``."""
+        return {}
+
+    def config(self):
+        """JSON-serialisable parameters that shape the generated network."""
+        return {}
+
+    # ------------------------------------------------------------ helpers
+    @classmethod
+    def label(cls):
+        return cls.name or cls.__name__.lower()
+
+    def config_dict(self, n_trials):
+        return {"protocol": type(self).__module__ + "." + type(self).__qualname__, "n_trials": n_trials,
+                "config": self.config(), "data": self.data_shapes(),
+                "signals": sorted(self.trial_signal_defaults), "threads": self.device_config.threads,
+                "schedule": [(p.name, float(p.duration), {k: float(np.asarray(v)) for k, v in p.signals.items()})
+                             for p in self.schedule.phases] + [float(self.schedule.dt)]}
+
+    def config_hash(self):
+        cfg = self.config_dict(None)
+        return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    @property
+    def build_info_(self):
+        """`BuildInfo` of the last standalone build (None for runtime)."""
+        builds = [c.build_info for c in self._compiled.values() if c.build_info is not None]
+        return builds[-1] if builds else None
+
+    def reset_state(self):
+        """Forget learned values: the next run starts from `initial_state`."""
+        self.state_ = None
+
+    def _check_data(self, data, signals):
+        shapes = self.data_shapes()
+        unknown = set(data) - set(shapes)
+        if unknown:
+            raise ValueError(f"Unknown data set(s) {sorted(unknown)}; this protocol reads {sorted(shapes)}.")
+        out, n = {}, None
+        for name, k in shapes.items():
+            if name not in data:
+                raise ValueError(f"Missing data set '{name}' of shape (n_samples, {k}).")
+            arr = check_array(name, data[name], ndim=2, shape=(None, k))
+            if n is not None and arr.shape[0] != n:
+                raise ValueError(f"All data sets need the same number of samples: '{name}' has {arr.shape[0]}, "
+                                 f"expected {n}.")
+            n = arr.shape[0]
+            out[name] = arr
+        if n is None:
+            raise ValueError("No data given.")
+        if n == 0:
+            raise ValueError("The data sets are empty (0 samples).")
+        sigs = {}
+        for name, default in self.trial_signal_defaults.items():
+            value = signals.get(name, default)
+            arr = check_array(f"signal '{name}'", np.broadcast_to(np.asarray(value, dtype=float), (n,)), ndim=1)
+            sigs[name] = arr
+        unknown = set(signals) - set(self.trial_signal_defaults)
+        if unknown:
+            raise ValueError(f"Unknown trial signal(s) {sorted(unknown)}; known: {sorted(self.trial_signal_defaults)}.")
+        return out, sigs, n
+
+    def _compiled_for(self, n_trials, data, signals, valid, state):
+        key = (self.device_config, n_trials)
+        if key not in self._compiled:
+            self._compiled[key] = _CompiledRun(self, self.device_config, n_trials, data, signals, valid, state)
+        return self._compiled[key]
+
+    # ------------------------------------------------------------ the engine
+    def run_trials(self, data, signals=None, checkpoint=None, resume=False, max_chunks=None):
+        """Run one trial per sample, in compiled chunks, carrying the learned variables.
+
+        Parameters
+        ----------
+        data : dict
+            ``name -> (n_samples, n_features)`` arrays (see `data_shapes`).
+        signals : dict, optional
+            Per-trial signals, ``name -> (n_samples,)`` array or scalar.
+        checkpoint : str, optional
+            ``.npz`` file written after every chunk (learned variables, records, progress).
+        resume : bool, optional
+            Continue from ``checkpoint`` if it exists (it must come from the same protocol
+            configuration and data size).
+        max_chunks : int, optional
+            Stop after this many chunks (the rest can be resumed from the checkpoint).
+
+        Returns
+        -------
+        RunResult
+            ``records``: per-trial recorded variables ``'obj.var' -> (n_done, n)``;
+            ``state``: learned variables; ``info``: chunks, samples done, build info.
+        """
+        data, signals, n = self._check_data(data, signals or {})
+        chunk = self.chunk_size or self.default_chunk_size
+        n_chunks = math.ceil(n / chunk)
+        state = self.state_ if self.state_ is not None else self.initial_state(np.random.default_rng(self.seed))
+        state = {k: np.asarray(v, dtype=float) for k, v in state.items()}
+        records, first_chunk = {}, 0
+        if resume and checkpoint and os.path.exists(checkpoint):
+            state, records, first_chunk = self._load_checkpoint(checkpoint, n, chunk)
+        report = _Report(self.label(), n, n_chunks, bool(self.progress))
+        done_chunks = first_chunk
+        for c in range(first_chunk, n_chunks):
+            if max_chunks is not None and c - first_chunk >= max_chunks:
+                break
+            lo, hi = c * chunk, min((c + 1) * chunk, n)
+            valid = np.zeros(chunk, dtype=bool)
+            valid[: hi - lo] = True
+            cdata = {k: _pad(v[lo:hi], chunk) for k, v in data.items()}
+            csig = {k: _pad(v[lo:hi], chunk) for k, v in signals.items()}
+            compiled = self._compiled_for(chunk, cdata, csig, valid, state)
+            state, rec = compiled.execute(cdata, csig, valid, state)
+            for key, value in rec.items():
+                records[key] = np.concatenate([records[key], value[: hi - lo]]) if key in records else value[: hi - lo]
+            done_chunks = c + 1
+            self.state_ = state
+            if checkpoint:
+                self._save_checkpoint(checkpoint, state, records, done_chunks, n, chunk)
+            report(c, hi)
+        self.state_ = state
+        done = min(done_chunks * chunk, n)
+        return RunResult(records=records, state=dict(state),
+                         info={"n_samples": n, "samples_done": done, "chunk_size": chunk,
+                               "chunks_done": done_chunks, "n_chunks": n_chunks, "complete": done == n,
+                               "build": self.build_info_})
+
+    # ------------------------------------------------------------ checkpoints
+    def _save_checkpoint(self, path, state, records, chunks_done, n, chunk):
+        arrays = {f"state/{k}": v for k, v in state.items()}
+        arrays.update({f"records/{k}": v for k, v in records.items()})
+        meta = {"config_hash": self.config_hash(), "chunks_done": chunks_done, "n_samples": n,
+                "chunk_size": chunk, "protocol": type(self).__name__}
+        tmp = path + ".tmp.npz"
+        np.savez(tmp, _meta=json.dumps(meta), **arrays)
+        os.replace(tmp, path)
+
+    def _load_checkpoint(self, path, n, chunk):
+        with np.load(path) as f:
+            meta = json.loads(str(f["_meta"]))
+            if meta["config_hash"] != self.config_hash() or meta["n_samples"] != n or meta["chunk_size"] != chunk:
+                raise ValueError(
+                    f"Checkpoint '{path}' comes from a different run (protocol {meta['protocol']}, "
+                    f"{meta['n_samples']} samples in chunks of {meta['chunk_size']}); it cannot be resumed "
+                    f"with {n} samples in chunks of {chunk} and this configuration.")
+            state = {k[6:]: f[k] for k in f.files if k.startswith("state/")}
+            records = {k[8:]: f[k] for k in f.files if k.startswith("records/")}
+        return state, records, meta["chunks_done"]
+
+
+def _pad(values, n):
+    values = np.asarray(values, dtype=float)
+    if len(values) == n:
+        return values
+    pad = np.zeros((n - len(values),) + values.shape[1:])
+    return np.concatenate([values, pad])

@@ -1,0 +1,19 @@
+"""
+Learning protocols: one module per learning system, each a `brianlearn.Protocol` subclass.
+
+`PROTOCOLS` maps the command-line names to their classes; `get_protocol` looks one up.
+"""
+
+from .demo import ContrastiveDemo
+
+__all__ = ["PROTOCOLS", "get_protocol", "ContrastiveDemo"]
+
+PROTOCOLS = {"demo": ContrastiveDemo}
+
+
+def get_protocol(name):
+    """The protocol class registered as ``name``."""
+    try:
+        return PROTOCOLS[name]
+    except KeyError:
+        raise ValueError(f"Unknown protocol '{name}'. Known protocols: {', '.join(sorted(PROTOCOLS))}.") from None
