@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import time
 from dataclasses import dataclass
 
@@ -81,6 +82,24 @@ def build_directory(label, config, device_name, root=None):
     return os.path.join(cache_root(root), f"{label}-{device_name}-{key}")
 
 
+_CLOCK_LINE = re.compile(r"^\s*_array_\w+_(dt|t|timestep)\[0\] = [^;]+;\s*$")
+
+
+def _normalised(text):
+    """Sort runs of consecutive clock-initialisation lines (independent assignments, which
+    Brian2 emits in set-iteration order, i.e. differently from one build to the next)."""
+    lines, out, run = text.split("\n"), [], []
+    for line in lines + [None]:
+        if line is not None and _CLOCK_LINE.match(line):
+            run.append(line.strip())
+            continue
+        out.extend(sorted(run))
+        run = []
+        if line is not None:
+            out.append(line)
+    return "\n".join(out)
+
+
 def source_hash(directory):
     """SHA-256 over the generated sources and the makefile of a build folder."""
     h = hashlib.sha256()
@@ -91,7 +110,10 @@ def source_hash(directory):
                 path = os.path.join(base, name)
                 h.update(os.path.relpath(path, directory).encode())
                 with open(path, "rb") as f:
-                    h.update(f.read())
+                    content = f.read()
+                if name == "main.cpp":
+                    content = _normalised(content.decode()).encode()
+                h.update(content)
     return h.hexdigest()
 
 

@@ -16,6 +16,7 @@ reads, and a `build_network` method that creates the Brian2 objects with a `Netw
 The same protocol code runs on ``runtime``, ``cpp_standalone`` and ``cuda_standalone``.
 """
 
+import gc
 import hashlib
 import json
 import math
@@ -24,7 +25,7 @@ import sys
 import time
 
 import numpy as np
-from brian2 import Network, Quantity, defaultclock, prefs, seed as brian_seed, set_device
+from brian2 import NeuronGroup, Network, Quantity, defaultclock, prefs, seed as brian_seed, set_device
 from brian2.devices.device import all_devices, get_device
 
 from .buildcache import build_directory, compile_cached
@@ -88,46 +89,86 @@ class _CompiledRun:
             import brian2cuda  # noqa: F401  (registers the device)
         dev = all_devices[name]
         dev.reinit()
-        set_device(name, build_on_run=False)
+        set_device("runtime")  # so that set_device always copies the same defaultclock state:
+        set_device(name, build_on_run=False)  # the generated code must not depend on history
         prefs.devices.cpp_standalone.openmp_threads = self.config.threads or 0
 
-    def _create(self, data, signals, valid, state):
+    def _create(self, data, signals, valid, state, bake_all=False, chunk_seed=0):
         p = self.protocol
         defaultclock.dt = p.schedule.dt
-        if p.seed is not None:
-            brian_seed(p.seed)
         b = NetworkBuilder(p.schedule, self.n_trials, data, signals, valid)
+        extra = []
+        if self.config.standalone:
+            # the random seed is a run argument, not a literal in the code: every chunk draws
+            # new random numbers and a new seed does not force a recompilation
+            rng = NeuronGroup(1, "bl_seed : 1 (shared, constant)", name="bl_rng")
+            if bake_all:  # (a single value is a literal in the code: only for exported projects)
+                rng.bl_seed = chunk_seed
+            self.seed_group = rng
+            extra.append(rng)
+        else:
+            brian_seed(chunk_seed)
         p.build_network(b)
-        objects = b.finalize()
+        objects = b.finalize() + extra
         for key, (obj, var, size) in b.learned.items():
             if key not in state:
                 raise ValueError(f"{type(p).__name__}.initial_state() has no value for learned '{key}'.")
-            if obj.variables[var].scalar or type(obj).__name__ != "Synapses" or not self.config.standalone:
+            # standalone: arrays are baked into static_arrays/ (values not in the code, so the
+            # build cache stays valid); single values would be literals in the code, so they
+            # only go in through run_args
+            if not self.config.standalone or bake_all or np.size(state[key]) > 1:
                 _set(obj, var, state[key])
+        if self.config.standalone:
+            # run arguments are applied after every value set above, then the seed is used
+            dev = get_device()
+            dev.apply_run_args()
+            name = dev.get_array_name(self.seed_group.variables["bl_seed"])
+            dev.insert_code("main", "for (size_t _i = 0; _i < brian::_random_generators.size(); _i++) "
+                                    f"brian::_random_generators[_i].seed((unsigned long)brian::{name}[0] + _i);")
         net = Network(objects, name="bl_network")
         self.builder, self.net = b, net
         return net
 
-    def ensure_active(self):
-        """Build (standalone: generate, and compile unless cached) if not loaded."""
-        if self.config.standalone and _ACTIVE[0] is self:
-            return
+    def release(self):
+        """Drop this run's Brian2 objects (another network takes the device)."""
+        self.builder = self.net = self.seed_group = None
+
+    def generate(self, bake_all=False):
+        """Activate the device and create and 'run' the network (standalone: records it)."""
+        if _ACTIVE[0] is not None:
+            _ACTIVE[0].release()
+        _ACTIVE[0] = None
+        # Brian2 names generated objects uniquely among *live* objects: release the old ones
+        # so that the same network always generates the same code
+        gc.collect()
         self._activate_device()
         data, signals, valid, state = self._first
-        net = self._create(data, signals, valid, state)
-        if self.config.standalone:
-            net.run(self.builder.duration, namespace=self.builder.namespace(),
-                    report=_Report.brian(self.protocol.progress))
-            self.directory = build_directory(self.protocol.label(), self.protocol.config_dict(self.n_trials),
-                                             self.config.name, self.config.directory)
-            self.build_info = compile_cached(get_device(), self.directory)
-            _ACTIVE[0] = self
+        net = self._create(data, signals, valid, state, bake_all=bake_all,
+                           chunk_seed=self.protocol._chunk_seed(0))
+        net.run(self.builder.duration, namespace=self.builder.namespace(),
+                report=_Report.brian(self.protocol.progress))
+        return get_device()
+
+    def ensure_active(self):
+        """Standalone: generate the code, and compile it unless the cached build matches."""
+        if _ACTIVE[0] is self:
+            if get_device() is not all_devices[self.config.name]:  # someone switched devices
+                set_device(self.config.name, build_on_run=False)
+            return
+        device = self.generate()
+        self.directory = build_directory(self.protocol.label(), self.protocol.config_dict(self.n_trials),
+                                         self.config.name, self.config.directory)
+        self.build_info = compile_cached(device, self.directory)
+        _ACTIVE[0] = self
 
     # ----------------------------------------------------------- execution
-    def execute(self, data, signals, valid, state):
+    def execute(self, data, signals, valid, state, chunk_seed=0):
         if not self.config.standalone:
+            if _ACTIVE[0] is not None:
+                _ACTIVE[0].release()
             self._activate_device()
-            net = self._create(data, signals, valid, state)
+            gc.collect()
+            net = self._create(data, signals, valid, state, chunk_seed=chunk_seed)
             net.run(self.builder.duration, namespace=self.builder.namespace(),
                     report=_Report.brian(self.protocol.progress))
             return self._read()
@@ -136,7 +177,7 @@ class _CompiledRun:
             raise RuntimeError("This device was chosen with compile_only=True: the project is built in "
                                f"'{self.directory}' but cannot be run here.")
         b = self.builder
-        run_args = {}
+        run_args = {self.seed_group.bl_seed: chunk_seed}
         for key, (obj, var, size) in b.learned.items():
             value = np.asarray(state[key], dtype=float)
             if value.size != size:
@@ -153,6 +194,9 @@ class _CompiledRun:
             return self._read()
         finally:
             dev.delete(code=False, data=False, run_args=True, directory=False, force=True)
+            for fname in os.listdir(os.path.join(self.directory, "static_arrays")):
+                if fname.startswith("init_") and fname.endswith(".lock"):
+                    os.remove(os.path.join(self.directory, "static_arrays", fname))
 
     def _read(self):
         b = self.builder
@@ -262,6 +306,16 @@ class Protocol:
         """JSON-serialisable parameters that shape the generated network."""
         return {}
 
+    @classmethod
+    def experiment(cls, out="figures", quick=True, seed=0, device=None):
+        """Reproduce the protocol's results: print numbers, write figures (command ``run``)."""
+        raise NotImplementedError(f"Protocol '{cls.label()}' has no experiment.")
+
+    @classmethod
+    def example_data(cls, quick=True, seed=0):
+        """A data set for ``brianlearn build`` (``name -> (n_samples, n_features)``)."""
+        raise NotImplementedError(f"Protocol '{cls.label()}' has no example data.")
+
     # ------------------------------------------------------------ helpers
     @classmethod
     def label(cls):
@@ -283,6 +337,12 @@ class Protocol:
         """`BuildInfo` of the last standalone build (None for runtime)."""
         builds = [c.build_info for c in self._compiled.values() if c.build_info is not None]
         return builds[-1] if builds else None
+
+    @property
+    def objects_(self):
+        """Brian2 objects of the last network built, by name (read monitors after a run)."""
+        runs = [c for c in self._compiled.values() if c.builder is not None]
+        return {o.name: o for o in runs[-1].builder.objects} if runs else {}
 
     def reset_state(self):
         """Forget learned values: the next run starts from `initial_state`."""
@@ -366,7 +426,7 @@ class Protocol:
             cdata = {k: _pad(v[lo:hi], chunk) for k, v in data.items()}
             csig = {k: _pad(v[lo:hi], chunk) for k, v in signals.items()}
             compiled = self._compiled_for(chunk, cdata, csig, valid, state)
-            state, rec = compiled.execute(cdata, csig, valid, state)
+            state, rec = compiled.execute(cdata, csig, valid, state, chunk_seed=self._chunk_seed(c))
             for key, value in rec.items():
                 records[key] = np.concatenate([records[key], value[: hi - lo]]) if key in records else value[: hi - lo]
             done_chunks = c + 1
@@ -380,6 +440,12 @@ class Protocol:
                          info={"n_samples": n, "samples_done": done, "chunk_size": chunk,
                                "chunks_done": done_chunks, "n_chunks": n_chunks, "complete": done == n,
                                "build": self.build_info_})
+
+    def _chunk_seed(self, chunk):
+        """Seed of the simulation's random numbers in chunk ``chunk`` (reproducible with ``seed``)."""
+        if self.seed is None:
+            return int(np.random.randint(0, 2**31 - 1))
+        return int(np.random.SeedSequence([self.seed, chunk]).generate_state(1)[0] % (2**31 - 1))
 
     # ------------------------------------------------------------ checkpoints
     def _save_checkpoint(self, path, state, records, chunks_done, n, chunk):

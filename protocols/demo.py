@@ -98,7 +98,7 @@ class ContrastiveDemo(Protocol):
         level = (f"int(i < {n}) * ({self.input_offset} + {self.input_gain} * data_x(t, i % {n}))"
                  f" + int(i == {n}) * {self.bias_level}")
         b.on_trial_start(inputs, f"bias = {level}\nI = bias\nv = 0\nr = 0*Hz\ncount = 0")
-        b.on_trial_start(out, "u = u0\nI_nudge = 0*amp\ncount = 0")
+        b.on_trial_start(out, "u = u0\nI_nudge = 0*amp\ncount = 0\nlastspike = -1e9*second\nnot_refractory = True")
         # counting windows; nudging on for the clamped phases
         for group in (inputs, out):
             b.on_phase_end(group, "free_settle", window_start())
@@ -113,6 +113,15 @@ class ContrastiveDemo(Protocol):
         b.learn(ff, "w", size=(self.n_in + 1) * self.n_out)
         b.record(out, "r_free")
         b.record(out, "r_clamped")
+
+    @classmethod
+    def experiment(cls, out="figures", quick=True, seed=0, device=None):
+        return run_demo(out=out, quick=quick, seed=seed, device=device)
+
+    @classmethod
+    def example_data(cls, quick=True, seed=0):
+        X, Y, _ = teacher_task(200 if quick else 3000, seed=seed)
+        return {"x": X, "y": Y}
 
     # ------------------------------------------------------------ user API
     def fit(self, X, Y, **kwds):

@@ -1,0 +1,153 @@
+"""
+The ``brianlearn`` command line.
+
+::
+
+    brianlearn list                         models and protocols
+    brianlearn show MODEL                   equations and parameters (with units)
+    brianlearn run PROTOCOL [--device D] [--quick | --full] [--seed N] [--out DIR]
+    brianlearn demo [--device D] [--out DIR]
+    brianlearn build PROTOCOL --out DIR     self-contained C++ project (make run)
+    brianlearn results DIR                  load an exported project's results
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+__all__ = ["main"]
+
+
+def _cmd_list(args):
+    from brianlearn.models import MODELS
+    from brianlearn.protocols import PROTOCOLS
+
+    print("Models (brianlearn show MODEL):")
+    for name, model in sorted(MODELS.items()):
+        print(f"  {name:<22} {type(model).__name__:<13} {model.doc.split('. ')[0].strip()}")
+    print("\nProtocols (brianlearn run PROTOCOL):")
+    for name, cls in sorted(PROTOCOLS.items()):
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        print(f"  {name:<22} {doc}")
+    return 0
+
+
+def _cmd_show(args):
+    from brianlearn.models import get_model
+
+    print(get_model(args.model).describe())
+    return 0
+
+
+def _device(args):
+    from brianlearn.devices import use_device
+
+    return use_device(args.device, threads=getattr(args, "threads", None)).name
+
+
+def _cmd_run(args):
+    from brianlearn.protocols import get_protocol
+
+    cls = get_protocol(args.protocol)
+    _device(args)
+    cls.experiment(out=args.out, quick=not args.full, seed=args.seed, device=args.device)
+    return 0
+
+
+def _cmd_demo(args):
+    args.protocol, args.full = "demo", False
+    return _cmd_run(args)
+
+
+def _cmd_build(args):
+    from brianlearn.export import export_project
+    from brianlearn.protocols import get_protocol
+
+    cls = get_protocol(args.protocol)
+    _device(args)
+    protocol = cls(device=args.device, seed=args.seed)
+    data = cls.example_data(quick=not args.full, seed=args.seed)
+    path = export_project(protocol, data, args.out)
+    print(f"Wrote {os.path.abspath(args.out)} ({len(next(iter(data.values())))} trials of '{args.protocol}').")
+    print(f"  cd {args.out} && make run        # compile and run, with make alone")
+    print(f"  brianlearn results {args.out}    # load the results back")
+    print(f"  manifest: {path}")
+    return 0
+
+
+def _cmd_results(args):
+    from brianlearn.export import load_results
+
+    res = load_results(args.directory)
+    print(f"Results of '{res.info['protocol']}' ({res.info['n_samples']} trials) in {args.directory}:")
+    with np.printoptions(precision=4, suppress=True, threshold=12, edgeitems=3):
+        for key, value in res.state.items():
+            print(f"  learned {key}: {value}")
+        for key, value in res.records.items():
+            print(f"  record  {key}: shape {value.shape}, last trial {value[-1]}")
+    return 0
+
+
+def _parser():
+    from brianlearn.devices import DEVICES
+
+    p = argparse.ArgumentParser(prog="brianlearn", description="Spiking networks that learn with local "
+                                "rules derived from cost or energy functions (Brian2).")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def device_opts(sp):
+        sp.add_argument("--device", default="cpp_standalone", choices=DEVICES,
+                        help="Brian2 device (default: cpp_standalone)")
+        sp.add_argument("--threads", type=int, default=None, help="OpenMP threads (cpp_standalone)")
+        sp.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+    sp = sub.add_parser("list", help="list models and protocols", description="List models and protocols.")
+    sp.set_defaults(func=_cmd_list)
+    sp = sub.add_parser("show", help="show a model's equations and parameters",
+                        description="Print a model's equations, code and parameters with units.")
+    sp.add_argument("model", help="model name (see 'brianlearn list')")
+    sp.set_defaults(func=_cmd_show)
+    sp = sub.add_parser("run", help="run a protocol's experiment", description="Run a protocol's "
+                        "experiment: prints its numbers and writes its figures.")
+    sp.add_argument("protocol", help="protocol name (see 'brianlearn list')")
+    device_opts(sp)
+    size = sp.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", default=True, help="quick sizes (default)")
+    size.add_argument("--full", action="store_true", help="the paper's sizes")
+    sp.add_argument("--out", default="figures", help="folder for figures (default: figures)")
+    sp.set_defaults(func=_cmd_run)
+    sp = sub.add_parser("demo", help="small two-phase learning run", description="Train a small spiking "
+                        "network with the contrastive delta rule, print what it learned, write a figure.")
+    device_opts(sp)
+    sp.add_argument("--out", default="figures", help="folder for the figure (default: figures)")
+    sp.set_defaults(func=_cmd_demo)
+    sp = sub.add_parser("build", help="write a self-contained standalone C++ project",
+                        description="Write a C++ project (sources, portable makefile, data, README) that "
+                        "compiles and runs with 'make run' on another machine.")
+    sp.add_argument("protocol", help="protocol name")
+    sp.add_argument("--out", required=True, help="folder to write (new or empty)")
+    sp.add_argument("--full", action="store_true", help="the paper's data size (default: quick)")
+    device_opts(sp)
+    sp.set_defaults(func=_cmd_build)
+    sp = sub.add_parser("results", help="load an exported project's results",
+                        description="Load and summarise the results of an exported project after 'make run'.")
+    sp.add_argument("directory")
+    sp.set_defaults(func=_cmd_results)
+    return p
+
+
+def main(argv=None):
+    """Entry point of the ``brianlearn`` command."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, RuntimeError) as exc:  # clear errors, no traceback
+        print(f"brianlearn: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""The phase engine: timing of phases and snapshots, chunking, build cache, checkpoints."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from brian2 import NeuronGroup, StateMonitor, ms
+
+from brianlearn import BUILD_LOG, Phase, Protocol, Schedule
+from brianlearn.schedule import gate_statements
+
+
+class Ticker(Protocol):
+    """A neuron that spikes in every time step: its counter measures time in steps.
+
+    Phases ``a`` (4 steps, beta = 0.25) and ``b`` (6 steps, beta = 1.5); the slot (gcd) is
+    2 steps, so the end of ``a`` is a gated event of the slot clock. ``w`` learns
+    ``w += lr * x`` at the end of each trial, ``x`` being the trial's data.
+    """
+
+    name = "ticker"
+    trial_signal_defaults = {"lr": 1.0}
+
+    def __init__(self, **kwds):
+        super().__init__(**kwds)
+        self.schedule = Schedule([Phase("a", 0.4 * ms, {"beta": 0.25}), Phase("b", 0.6 * ms, {"beta": 1.5})],
+                                 dt=0.1 * ms)
+
+    def data_shapes(self):
+        return {"x": 3}
+
+    def initial_state(self, rng):
+        return {"g.w": rng.uniform(0, 1, 3)}
+
+    def build_network(self, b):
+        g = NeuronGroup(3, """count : 1
+                              c_a : 1
+                              c_b : 1
+                              w : 1
+                              beta = signal_beta(t) : 1""",
+                        threshold="True", reset="count += 1", clock=b.clock, name="g",
+                        namespace={})
+        b.add(g)
+        b.data("x", ended=True)
+        b.on_phase_end(g, "a", "c_a = count")
+        b.on_phase_end(g, "b", "c_b = count")
+        b.on_trial_end(g, "w += data_x_ended(t, i)", gate="trial_ended(t) * trial_lr_ended(t)", order=1)
+        b.trial_signal("lr", ended=True)
+        b.on_trial_start(g, "count = 0")
+        b.learn(g, "w")
+        b.record(g, "c_a")
+        b.record(g, "c_b")
+        b.add(StateMonitor(g, "beta", record=[0], clock=b.clock, when="start", name="beta_mon"))
+
+
+DEVICES = [pytest.param("runtime", marks=pytest.mark.runtime),
+           pytest.param("cpp_standalone", marks=pytest.mark.cpp_standalone)]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_phase_signals_switch_at_scheduled_steps(device):
+    p = Ticker(device=device, seed=0)
+    X = np.arange(12.0).reshape(4, 3)
+    p.run_trials({"x": X})
+    beta = np.asarray(p.objects_["beta_mon"].beta[0])
+    expected = np.tile([0.25] * 4 + [1.5] * 6, 4)
+    np.testing.assert_array_equal(beta[:40], expected)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_snapshots_read_after_the_last_step_of_a_phase(device):
+    """End-of-phase code sees every step of its phase: 4 spikes in a, 10 in the trial."""
+    p = Ticker(device=device, seed=0)
+    res = p.run_trials({"x": np.ones((5, 3))})
+    np.testing.assert_array_equal(res.records["g.c_a"], 4)
+    np.testing.assert_array_equal(res.records["g.c_b"], 10)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_end_of_trial_updates_count_real_trials_only(device):
+    """w ends at w0 + sum of the data (gated by lr): no update at t=0, none in padding."""
+    X = np.random.default_rng(1).uniform(size=(7, 3))
+    lr = np.array([1, 0, 1, 1, 0.5, 1, 1.0])
+    p = Ticker(device=device, seed=3, chunk_size=3)  # 3 chunks, the last padded
+    w0 = p.initial_state(np.random.default_rng(3))["g.w"]
+    res = p.run_trials({"x": X}, signals={"lr": lr})
+    np.testing.assert_allclose(res.state["g.w"], w0 + lr @ X, rtol=1e-12)
+    assert res.info["chunks_done"] == 3 and res.records["g.c_b"].shape == (7, 3)
+
+
+def test_gate_statements_rewrites_only_state_variables():
+    code = gate_statements("tmp = 2*x\nx = tmp\ny += 3\nz *= 2", "g(t)", {"x", "y", "z"})
+    assert code.splitlines() == ["tmp = 2*x", "x = x + (g(t))*((tmp) - x)", "y += (g(t))*(3)",
+                                 "z *= 1 + (g(t))*((2) - 1)"]
+
+
+@pytest.mark.cpp_standalone
+def test_chunked_run_equals_unsplit_run():
+    from brianlearn.protocols.demo import ContrastiveDemo, teacher_task
+
+    X, Y, _ = teacher_task(10, seed=4)
+    kw = dict(device="cpp_standalone", seed=2, window=100 * ms)
+    whole = ContrastiveDemo(chunk_size=10, **kw).fit(X, Y)
+    split = ContrastiveDemo(chunk_size=4, **kw).fit(X, Y)
+    assert split.info["chunks_done"] == 3
+    assert not np.allclose(whole.state["ff.w"], ContrastiveDemo(**kw).initial_state(np.random.default_rng(2))["ff.w"])
+    np.testing.assert_allclose(split.state["ff.w"], whole.state["ff.w"], rtol=1e-12, atol=0)
+    for key in whole.records:
+        np.testing.assert_array_equal(split.records[key], whole.records[key])
+
+
+@pytest.mark.cpp_standalone
+def test_unchanged_network_is_not_recompiled(tmp_path):
+    X = np.ones((4, 3))
+    Ticker(device="cpp_standalone", seed=0).run_trials({"x": X})  # built (or cached) once
+    n = len(BUILD_LOG)
+    p = Ticker(device="cpp_standalone", seed=5)  # a new protocol object, same network
+    p.run_trials({"x": 2 * X})
+    assert len(BUILD_LOG) == n + 1 and BUILD_LOG[-1].compiled is False
+    assert p.build_info_.compiled is False
+    # a later process finds the same build folder and does not compile either
+    script = ("import numpy as np, sys; sys.path.insert(0, %r); from test_engine import Ticker; "
+              "p = Ticker(device='cpp_standalone'); p.run_trials({'x': np.ones((4, 3))}); "
+              "print('COMPILED', p.build_info_.compiled, p.build_info_.directory)" % os.path.dirname(__file__))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ)
+    assert out.returncode == 0, out.stderr
+    assert f"COMPILED False {BUILD_LOG[-1].directory}" in out.stdout
+
+
+@pytest.mark.cpp_standalone
+def test_edited_network_in_same_build_folder_is_recompiled():
+    """A code change that the configuration does not reflect (e.g. an edited model file) lands
+    in the same build folder; the source hash catches it, so no stale binary runs."""
+
+    class Edited(Ticker):
+        def config_dict(self, n_trials):  # claims to be Ticker: same build folder
+            return dict(Ticker.config_dict(self, n_trials), protocol=Ticker.__module__ + ".Ticker")
+
+        def build_network(self, b):
+            super().build_network(b)
+            g = [o for o in b.objects if o.name == "g"][0]
+            b.on_phase_end(g, "a", "c_a = c_a + 100", order=1)
+
+    X = np.ones((4, 3))
+    Ticker(device="cpp_standalone").run_trials({"x": X})
+    first = BUILD_LOG[-1]
+    res = Edited(device="cpp_standalone").run_trials({"x": X})
+    assert BUILD_LOG[-1].directory == first.directory and BUILD_LOG[-1].compiled is True
+    np.testing.assert_array_equal(res.records["g.c_a"], 104)
+    Ticker(device="cpp_standalone").run_trials({"x": X})  # and back: recompiled again, correct
+    assert BUILD_LOG[-1].compiled is True
+
+
+@pytest.mark.cpp_standalone
+def test_resumed_run_equals_uninterrupted_run(tmp_path):
+    X = np.random.default_rng(0).uniform(size=(9, 3))
+    full = Ticker(device="cpp_standalone", seed=1, chunk_size=3).run_trials({"x": X})
+    ck = str(tmp_path / "ck.npz")
+    part = Ticker(device="cpp_standalone", seed=1, chunk_size=3).run_trials({"x": X}, checkpoint=ck, max_chunks=1)
+    assert part.info["samples_done"] == 3 and not part.info["complete"]
+    resumed = Ticker(device="cpp_standalone", seed=1, chunk_size=3).run_trials({"x": X}, checkpoint=ck, resume=True)
+    assert resumed.info["complete"]
+    np.testing.assert_array_equal(resumed.state["g.w"], full.state["g.w"])
+    for key in full.records:
+        np.testing.assert_array_equal(resumed.records[key], full.records[key])
+    with pytest.raises(ValueError, match="different run"):
+        Ticker(device="cpp_standalone", seed=1, chunk_size=3).run_trials({"x": X[:6]}, checkpoint=ck, resume=True)
+
+
+@pytest.mark.runtime
+@pytest.mark.cpp_standalone
+def test_runtime_and_cpp_standalone_agree_on_two_phase_learning():
+    """Same small demo run on both devices: weights agree to 1e-9 (relative)."""
+    from brianlearn.protocols.demo import ContrastiveDemo, teacher_task
+
+    X, Y, _ = teacher_task(3, seed=7)
+    kw = dict(seed=3, window=60 * ms, settle=10 * ms, chunk_size=3)
+    rt = ContrastiveDemo(device="runtime", **kw).fit(X, Y)
+    sa = ContrastiveDemo(device="cpp_standalone", **kw).fit(X, Y)
+    w0 = ContrastiveDemo(device="runtime", **kw).initial_state(np.random.default_rng(3))["ff.w"]
+    assert np.abs(rt.state["ff.w"] - w0).max() > 1e-3  # it learned something
+    np.testing.assert_allclose(sa.state["ff.w"], rt.state["ff.w"], rtol=1e-9)
+    for key in rt.records:
+        np.testing.assert_allclose(sa.records[key], rt.records[key], rtol=1e-9)
