@@ -348,7 +348,7 @@ class Protocol:
         """Forget learned values: the next run starts from `initial_state`."""
         self.state_ = None
 
-    def _check_data(self, data, signals):
+    def _check_data(self, data, signals, n_trials=None):
         shapes = self.data_shapes()
         unknown = set(data) - set(shapes)
         if unknown:
@@ -363,8 +363,12 @@ class Protocol:
                                  f"expected {n}.")
             n = arr.shape[0]
             out[name] = arr
-        if n is None:
-            raise ValueError("No data given.")
+        if n is None:  # a protocol without per-trial data
+            if n_trials is None:
+                raise ValueError("This protocol reads no data: give n_trials.")
+            n = n_trials
+        elif n_trials is not None and n_trials != n:
+            raise ValueError(f"n_trials={n_trials} but the data have {n} samples.")
         if n == 0:
             raise ValueError("The data sets are empty (0 samples).")
         sigs = {}
@@ -384,7 +388,8 @@ class Protocol:
         return self._compiled[key]
 
     # ------------------------------------------------------------ the engine
-    def run_trials(self, data, signals=None, checkpoint=None, resume=False, max_chunks=None):
+    def run_trials(self, data=None, signals=None, checkpoint=None, resume=False, max_chunks=None,
+                   n_trials=None):
         """Run one trial per sample, in compiled chunks, carrying the learned variables.
 
         Parameters
@@ -400,6 +405,8 @@ class Protocol:
             configuration and data size).
         max_chunks : int, optional
             Stop after this many chunks (the rest can be resumed from the checkpoint).
+        n_trials : int, optional
+            Number of trials for a protocol that reads no data.
 
         Returns
         -------
@@ -407,7 +414,7 @@ class Protocol:
             ``records``: per-trial recorded variables ``'obj.var' -> (n_done, n)``;
             ``state``: learned variables; ``info``: chunks, samples done, build info.
         """
-        data, signals, n = self._check_data(data, signals or {})
+        data, signals, n = self._check_data(data or {}, signals or {}, n_trials)
         chunk = self.chunk_size or self.default_chunk_size
         n_chunks = math.ceil(n / chunk)
         state = self.state_ if self.state_ is not None else self.initial_state(np.random.default_rng(self.seed))
