@@ -420,11 +420,20 @@ class SynapseModel(ModelSpec):
             code = getattr(self, field)
             if not code:
                 continue
-            if involves_unknown(code):
+            if involves_unknown(code):  # names only (units are checked against the groups later)
+                known = set(symbols)
                 for line in _split_statements(code):
-                    for n in get_identifiers(line):
-                        if n not in symbols and not _STATEMENT.match(line).group(1) == n:
+                    m = _STATEMENT.match(line)
+                    if not m:
+                        raise self._error(field, f"cannot parse statement '{line}' (expected 'var = expression').")
+                    var, op, expr = m.groups()
+                    for n in get_identifiers(expr):
+                        if n not in known:
                             raise self._error(field, f"unknown name '{n}' in '{line}'.")
+                    if var not in known:
+                        if op != "=":
+                            raise self._error(field, f"unknown name '{var}' in '{line}'.")
+                        known.add(var)  # a temporary variable
             else:
                 self._check_statements(field, code, symbols, writable)
         return True

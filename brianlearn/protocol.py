@@ -49,8 +49,8 @@ def check_array(name, value, ndim=None, shape=None, finite=True):
     if shape is not None:
         for axis, (want, got) in enumerate(zip(shape, arr.shape)):
             if want is not None and want != got:
-                raise ValueError(f"{name} must have shape {tuple('n' if s is None else s for s in shape)}, "
-                                 f"got {arr.shape} (axis {axis}).")
+                want_str = "(" + ", ".join("n" if s is None else str(s) for s in shape) + ")"
+                raise ValueError(f"{name} must have shape {want_str}, got {arr.shape}.")
     if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values.")
     return arr
@@ -113,6 +113,7 @@ class _CompiledRun:
         for key, (obj, var, size) in b.learned.items():
             if key not in state:
                 raise ValueError(f"{type(p).__name__}.initial_state() has no value for learned '{key}'.")
+            _check_size(key, state[key], size)
             # standalone: arrays are baked into static_arrays/ (values not in the code, so the
             # build cache stays valid); single values would be literals in the code, so they
             # only go in through run_args
@@ -138,10 +139,10 @@ class _CompiledRun:
         if _ACTIVE[0] is not None:
             _ACTIVE[0].release()
         _ACTIVE[0] = None
-        # Brian2 names generated objects uniquely among *live* objects: release the old ones
+        self._activate_device()  # (reinit: the device lets go of the old code objects)
+        # Brian2 names generated objects uniquely among *live* objects: collect the old ones
         # so that the same network always generates the same code
         gc.collect()
-        self._activate_device()
         data, signals, valid, state = self._first
         net = self._create(data, signals, valid, state, bake_all=bake_all,
                            chunk_seed=self.protocol._chunk_seed(0))
@@ -179,9 +180,7 @@ class _CompiledRun:
         b = self.builder
         run_args = {self.seed_group.bl_seed: chunk_seed}
         for key, (obj, var, size) in b.learned.items():
-            value = np.asarray(state[key], dtype=float)
-            if value.size != size:
-                raise ValueError(f"Learned variable '{key}' needs {size} values, got {value.size}.")
+            value = _check_size(key, state[key], size)
             run_args[getattr(obj, var)] = Quantity(value.reshape(-1) if size > 1 else value.reshape(()),
                                                    dim=obj.variables[var].dim)
         for name, ta in b.timed_arrays.items():
@@ -207,6 +206,15 @@ class _CompiledRun:
             var = key.split(".", 1)[1]
             records[key] = np.array(mon.variables[var].get_value(), dtype=float)[1:]
         return state, records
+
+
+def _check_size(key, value, size):
+    value = np.asarray(value, dtype=float)
+    if value.size != size:
+        raise ValueError(f"Learned variable '{key}' needs {size} values, got {value.size}.")
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"Learned variable '{key}' contains NaN or infinite values.")
+    return value
 
 
 def _set(obj, var, value):

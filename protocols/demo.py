@@ -61,11 +61,12 @@ class ContrastiveDemo(Protocol):
     input_offset, input_gain, bias_level = 0.2, 0.8, 0.5
     w_unit = 1 * mV * second
 
-    def __init__(self, n_in=4, n_out=2, eta=8e-6 * second**2, window=400 * ms, settle=20 * ms,
+    def __init__(self, n_in=4, n_out=2, eta=4e-5 * second**2, window=400 * ms, settle=20 * ms,
                  dt=0.1 * ms, **kwds):
         super().__init__(**kwds)
         self.n_in, self.n_out, self.eta = n_in, n_out, eta
-        self.input_model = perfect_if(tau=10 * ms).extend(rate_trace(tau_r=20 * ms))
+        # a slow trace (small ripple on the dendrites), started at its mean: v0 -> rate
+        self.input_model = perfect_if(tau=10 * ms).extend(rate_trace(tau_r=200 * ms))
         self.output_model = nudged_output(R=100 * Mohm).extend(phase_rates)
         self.synapse_model = contrastive_delta(eta=eta)
         self.schedule = Schedule([Phase("free_settle", settle), Phase("free", window),
@@ -97,7 +98,7 @@ class ContrastiveDemo(Protocol):
         n = self.n_in
         level = (f"int(i < {n}) * ({self.input_offset} + {self.input_gain} * data_x(t, i % {n}))"
                  f" + int(i == {n}) * {self.bias_level}")
-        b.on_trial_start(inputs, f"bias = {level}\nI = bias\nv = 0\nr = 0*Hz\ncount = 0")
+        b.on_trial_start(inputs, f"bias = {level}\nI = bias\nv = 0\nr = bias / (theta * tau)\ncount = 0")
         b.on_trial_start(out, "u = u0\nI_nudge = 0*amp\ncount = 0\nlastspike = -1e9*second\nnot_refractory = True")
         # counting windows; nudging on for the clamped phases
         for group in (inputs, out):
@@ -212,7 +213,8 @@ def run_demo(out=None, quick=True, seed=0, device=None, progress=True):
         {"quantity": f"output rate RMSE on {n_test} held-out samples, before learning (Hz)",
          "measured": result["rmse_before_hz"], "paper": "-", "figure": path},
         {"quantity": f"output rate RMSE after {n_train} samples of contrastive delta-rule learning (Hz)",
-         "measured": result["rmse_after_hz"], "paper": "< 1/4 of before (learning works)",
+         "measured": result["rmse_after_hz"],
+         "paper": "< 1/4 of before; count resolution of a 400 ms window is 2.5 Hz",
          "ok": result["rmse_after_hz"] < 0.25 * result["rmse_before_hz"], "figure": path},
     ], folder=out, title="Demo: two-phase contrastive learning of an affine map",
         command="brianlearn demo")

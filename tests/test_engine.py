@@ -114,7 +114,10 @@ def test_chunked_run_equals_unsplit_run():
 @pytest.mark.cpp_standalone
 def test_unchanged_network_is_not_recompiled(tmp_path):
     X = np.ones((4, 3))
-    Ticker(device="cpp_standalone", seed=0).run_trials({"x": X})  # built (or cached) once
+    first = Ticker(device="cpp_standalone", seed=0)
+    first.run_trials({"x": X})  # built (or cached) once
+    on_runtime = Ticker(device="runtime")  # live objects with the same names must not matter
+    on_runtime.run_trials({"x": X})
     n = len(BUILD_LOG)
     p = Ticker(device="cpp_standalone", seed=5)  # a new protocol object, same network
     p.run_trials({"x": 2 * X})

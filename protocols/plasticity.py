@@ -1,0 +1,1683 @@
+"""
+Plasticity rules against biological data: the experiments' spike protocols, run on any
+synapse model, compared with and fitted to the shipped reference data.
+
+The protocols drive a synapse model (``brianlearn.models.pair_stdp``, ``triplet_stdp`` or one
+the user writes) with `SpikeGeneratorGroup` s, exactly as the experiments did. Every condition
+(one Δt, one frequency, one triplet) gets its own presynaptic neuron, postsynaptic neuron and
+synapse, so that all conditions of a protocol run in **one** simulation (one compiled binary
+on ``cpp_standalone``) without interacting. The weight is relative (``w = 1`` at the start)
+and results are percent changes ``100 (w - 1)``. Sign convention: ``dt = t_post - t_pre``.
+
+- `stdp_window`: pairings at Δt, ``n_pairs`` at a repetition frequency (Bi & Poo 1998:
+  60 pairings at 1 Hz).
+- `frequency_dependence`: Sjöström, Turrigiano & Nelson (2001): 15 trains of 5 pairings at
+  10-50 Hz (trains 10 s apart) and 50 pairings at 0.1 Hz (``pairing='trains'``, what was done
+  to the cells), or 60 regularly spaced pairings (``pairing='regular60'``, the protocol
+  Pfister & Gerstner 2006 modelled).
+- `triplets`: Wang, Gerkin, Nauen & Bi (2005) pre-post-pre and post-pre-post triplets,
+  60 repetitions at 1 Hz.
+- `compare` / `fit`: model versus data (RMSE, χ² with the SEMs) and least-squares fits of
+  chosen parameters (SciPy), with an exact event-by-event NumPy evaluation of the shipped
+  rules (`event_weight_change`) as the optimiser's inner loop, verified with Brian2.
+- `rate_difference`: pre- and postsynaptic Poisson rates step from a "free" to a "clamped"
+  value; pair STDP then changes the weight by the Hebbian term ``r_pre r_post ∫K`` integrated
+  over time plus ``r_pre Δr_post ∫τK(τ)dτ`` (Xie & Seung 2000; Bengio et al. 2015,
+  arXiv:1509.05936): the contrastive, rate-difference update.
+
+Parameter sets (``params=``): ``'bi_poo_1998'`` (pair rule, the Bi & Poo 2001 fit divided by
+60 pairings) and the Pfister & Gerstner (2006) Table 4 rows (``'pfister_visual_cortex_minimal'``,
+``'pfister_hippocampus_minimal'``, ..., see `parameter_sets`).
+
+References
+----------
+Bi G-Q & Poo M-M (1998) J. Neurosci. 18:10464. Bi G-Q & Poo M-M (2001) Annu. Rev. Neurosci.
+24:139. Sjöström PJ, Turrigiano GG & Nelson SB (2001) Neuron 32:1149. Wang H-X, Gerkin RC,
+Nauen DW & Bi G-Q (2005) Nat. Neurosci. 8:187. Pfister J-P & Gerstner W (2006) J. Neurosci.
+26:9673. Xie X & Seung HS (2000) NIPS 12. Bengio Y, Mesnard T, Fischer A, Zhang S & Wu Y
+(2017) Neural Comput. 29:555 (STDP as presynaptic activity times rate of change of
+postsynaptic activity).
+"""
+
+import gc
+import os
+import re
+
+import numpy as np
+from brian2 import Hz, ms, second
+from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, get_dimensions
+
+from brianlearn.datasets import plasticity as _data
+from brianlearn.modelspec import SynapseModel
+from brianlearn.models import get_model, pair_stdp, triplet_stdp
+
+__all__ = ["stdp_window", "frequency_dependence", "triplets", "run_conditions", "PairingProtocol",
+           "FrequencyProtocol", "TripletProtocol", "SpikeProtocol", "parameter_sets", "resolve_synapse",
+           "event_weight_change", "triplet_stdp_nearest", "compare", "fit", "Comparison", "FitResult",
+           "rate_difference", "RateStepProtocol", "synthetic_window_dataset", "compare_command",
+           "experiment", "PlasticityExperiments"]
+
+#: Nearest-spike variant of the triplet rule (Pfister & Gerstner 2006): traces are *set* to 1
+#: at a spike instead of jumping by 1 (used for the ``*_nearest_*`` parameter sets).
+triplet_stdp_nearest = triplet_stdp.replace(
+    on_pre="""
+        w = clip(w - o1 * (A2_minus + A3_minus * r2), w_min, w_max)
+        r1 = 1
+        r2 = 1
+    """,
+    on_post="""
+        w = clip(w + r1 * (A2_plus + A3_plus * o2), w_min, w_max)
+        o1 = 1
+        o2 = 1
+    """)
+triplet_stdp_nearest.name = "triplet_stdp_nearest"
+triplet_stdp_nearest.doc = "Triplet STDP with nearest-spike interactions (traces reset to 1 at a spike)."
+
+_LOCAL_MODELS = {"triplet_stdp_nearest": triplet_stdp_nearest}
+
+
+# ============================================================================ input checks
+def _check_quantity(name, value, unit, unit_name, allow_array=True, positive=False):
+    """``value`` in SI floats, or a ValueError naming ``name``."""
+    try:
+        dim = get_dimensions(value)
+    except Exception:  # lists of quantities etc.
+        dim = None
+    if dim is not get_dimensions(unit):
+        raise ValueError(f"{name} must be a Brian2 quantity in units of {unit_name} (e.g. 10*{unit_name}), "
+                         f"got {value!r}.")
+    arr = np.asarray(value, dtype=float)
+    if not allow_array and arr.ndim != 0:
+        raise ValueError(f"{name} must be a single value, got an array of shape {arr.shape}.")
+    if np.any(~np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values: {value!r}.")
+    if positive and np.any(arr <= 0):
+        raise ValueError(f"{name} must be positive, got {value!r}.")
+    return arr
+
+
+def _check_int(name, value, minimum=1):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+# ============================================================================ models and parameter sets
+def _norm_code(text):
+    return re.sub(r"\s+", " ", str(text or "")).strip()
+
+
+def _rule_of(model):
+    """'pair', 'triplet' or 'triplet_nearest' if ``model``'s code is a shipped rule, else None."""
+    for rule, ref in (("pair", pair_stdp), ("triplet", triplet_stdp), ("triplet_nearest", triplet_stdp_nearest)):
+        if all(_norm_code(getattr(model, f)) == _norm_code(getattr(ref, f)) for f in ("model", "on_pre", "on_post")):
+            return rule
+    return None
+
+
+def parameter_sets():
+    """All named parameter sets.
+
+    Returns
+    -------
+    dict
+        name -> ``{'rule': 'pair' | 'triplet' | 'triplet_nearest', 'params': {...}, 'source': str}``.
+        ``'bi_poo_1998'``: the pair rule with ``A_plus = 0.777/60``, ``A_minus = 0.273/60``,
+        ``tau_plus = 16.8 ms``, ``tau_minus = 33.7 ms`` (60 pairings at 1 Hz give the Bi & Poo
+        fit); the ``pfister_*`` sets: Pfister & Gerstner (2006), Table 4 (file
+        ``pfister_gerstner_2006.csv``).
+    """
+    sets = {"bi_poo_1998": {"rule": "pair", "source": "Bi & Poo (2001) fit of Bi & Poo (1998), per pairing (/60)",
+                            "params": dict(A_plus=0.777 / 60, A_minus=0.273 / 60, tau_plus=16.8 * ms,
+                                           tau_minus=33.7 * ms)}}
+    table = _data.load("pfister_gerstner_2006")
+    for row in table.rows():
+        p = {k: float(row[k]) for k in ("A2_plus", "A3_plus", "A2_minus", "A3_minus")}
+        for key in ("tau_plus", "tau_minus", "tau_x", "tau_y"):
+            if not np.isnan(row[key + "_ms"]):
+                p[key] = row[key + "_ms"] * ms
+        sets[row["name"]] = {"rule": "triplet_nearest" if row["interaction"] == "nearest" else "triplet",
+                             "params": p, "source": f"Pfister & Gerstner (2006) Table 4, {row['data']}, "
+                                                    f"{row['interaction']}, {row['model']}"}
+    return sets
+
+
+def resolve_synapse(synapse, params=None):
+    """The synapse model with parameters applied.
+
+    Parameters
+    ----------
+    synapse : str or SynapseModel
+        A model name (``'pair_stdp'``, ``'triplet_stdp'``, ``'triplet_stdp_nearest'``) or a
+        `SynapseModel` with a weight variable ``w``.
+    params : dict or str, optional
+        Parameter values (quantities for time constants) or the name of a parameter set (see
+        `parameter_sets`). A nearest-spike Pfister & Gerstner set given with the shipped
+        all-to-all ``triplet_stdp`` selects `triplet_stdp_nearest`.
+
+    Returns
+    -------
+    SynapseModel
+    """
+    if isinstance(synapse, str):
+        model = _LOCAL_MODELS.get(synapse) or get_model(synapse)
+    else:
+        model = synapse
+    if not isinstance(model, SynapseModel):
+        raise ValueError(f"synapse must be a synapse model name or a SynapseModel, got {synapse!r}.")
+    names = _model_variables(model)
+    if "w" not in names:
+        raise ValueError(f"synapse '{model.name}' has no weight variable 'w'; the plasticity protocols measure "
+                         "the change of a relative weight w (w = 1 at the start). Define 'w : 1' in its model.")
+    if params is None:
+        return model
+    if isinstance(params, str):
+        sets = parameter_sets()
+        if params not in sets:
+            raise ValueError(f"Unknown parameter set {params!r} (params). Known sets: {', '.join(sets)}.")
+        entry = sets[params]
+        rule = _rule_of(model)
+        if entry["rule"] == "triplet_nearest" and rule == "triplet":
+            model = triplet_stdp_nearest
+        elif entry["rule"] == "triplet" and rule == "triplet_nearest":
+            model = triplet_stdp
+        params = entry["params"]
+    if not isinstance(params, dict):
+        raise ValueError(f"params must be a dict, a parameter-set name or None, got {params!r}.")
+    unknown = sorted(set(params) - set(model.parameters))
+    if unknown:
+        raise ValueError(f"params: synapse '{model.name}' has no parameter(s) {', '.join(unknown)}. "
+                         f"Its parameters: {', '.join(sorted(model.parameters))}.")
+    try:
+        return model(**params)
+    except ValueError as exc:
+        raise ValueError(f"params: {exc}") from None
+
+
+def _model_variables(model):
+    from brian2.equations.equations import Equations
+
+    return set(Equations(SynapseModel._model_text(model.model)).names)
+
+
+def _param_names(model):
+    """Parameters that become per-synapse constants (scalars; functions stay in the namespace)."""
+    out = []
+    for key, value in model.parameters.items():
+        if callable(value) or hasattr(value, "is_locally_constant"):
+            continue
+        if np.ndim(value) == 0:
+            out.append(key)
+    return sorted(out)
+
+
+def _unit_text(value):
+    dim = get_dimensions(value)
+    return "1" if dim is DIMENSIONLESS else dim._str_representation(python_code=True)
+
+
+# ============================================================================ spike schedules
+def _snap(times, dt):
+    """Spike times (s) on the simulation grid (integer steps)."""
+    return np.round(np.asarray(times, dtype=float) / dt).astype(np.int64)
+
+
+class SpikeProtocol:
+    """A set of conditions, each a presynaptic and a postsynaptic spike train (seconds).
+
+    Subclasses implement `conditions` (list of ``(pre_times, post_times)`` float arrays in
+    seconds) and `labels`, and may reshape the result in `_shape`.
+    """
+
+    def conditions(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def labels(self):
+        return [str(k) for k in range(len(self.conditions()))]
+
+    def _shape(self, values):
+        return values
+
+    def run(self, synapse, params=None, device=None, engine="brian2", dt=0.1 * ms):
+        """Percent weight change per condition (see `run_conditions`)."""
+        return self._shape(run_conditions(synapse, self.conditions(), params=params, device=device,
+                                          engine=engine, dt=dt))
+
+
+def _pairing_train(delta, n_pairs, frequency, start):
+    pre = start + np.arange(n_pairs) / frequency
+    return pre, pre + delta
+
+
+class PairingProtocol(SpikeProtocol):
+    """Spike pairing at each Δt: ``n_pairs`` pairings at a repetition ``frequency``.
+
+    Pairing k: a presynaptic spike at ``t_k = start + k / frequency`` and a postsynaptic one
+    at ``t_k + dt`` (Bi & Poo 1998: 60 pairings at 1 Hz).
+
+    Parameters
+    ----------
+    dts : Quantity
+        Spike-timing differences ``t_post - t_pre`` (time units), one condition each.
+    n_pairs : int
+    frequency : Quantity
+        Repetition frequency (Hz); ``|dt|`` must be shorter than the period.
+    """
+
+    def __init__(self, dts, n_pairs=60, frequency=1 * Hz):
+        self.dts = np.atleast_1d(_check_quantity("dts", dts, ms, "ms"))
+        self.n_pairs = _check_int("n_pairs", n_pairs)
+        self.frequency = float(_check_quantity("frequency", frequency, Hz, "Hz", allow_array=False, positive=True))
+        period = 1.0 / self.frequency
+        bad = np.abs(self.dts) >= period
+        if np.any(bad):
+            raise ValueError(f"dts: |dt| = {np.abs(self.dts[bad]).max() * 1e3:g} ms is not shorter than the pairing "
+                             f"period 1/frequency = {period * 1e3:g} ms; pairings would overlap.")
+
+    def conditions(self):
+        start = 0.01 + max(0.0, -self.dts.min())
+        return [_pairing_train(d, self.n_pairs, self.frequency, start) for d in self.dts]
+
+    def labels(self):
+        return [f"dt = {d * 1e3:g} ms" for d in self.dts]
+
+
+class FrequencyProtocol(SpikeProtocol):
+    """Sjöström et al. (2001) frequency dependence at fixed Δt.
+
+    Parameters
+    ----------
+    frequencies : Quantity
+        Pairing frequencies (Hz).
+    delays : Quantity
+        Δt values (``t_post - t_pre``), default ``(10 ms, -10 ms)``.
+    pairing : {'trains', 'regular60'}
+        ``'trains'`` (default, the experiment): ``n_trains`` trains of ``pairs_per_train``
+        pairings at the frequency, trains ``train_interval`` apart; frequencies at which a
+        train would not fit into ``train_interval`` (0.1 Hz) get ``low_frequency_pairs``
+        regularly spaced pairings. ``'regular60'``: ``n_regular`` regularly spaced pairings
+        (the protocol Pfister & Gerstner 2006 modelled).
+    """
+
+    def __init__(self, frequencies, delays=(10 * ms, -10 * ms), pairing="trains", n_trains=15, pairs_per_train=5,
+                 train_interval=10 * second, low_frequency_pairs=50, n_regular=60):
+        self.frequencies = np.atleast_1d(_check_quantity("frequencies", frequencies, Hz, "Hz", positive=True))
+        if isinstance(delays, (tuple, list)):
+            delays = Quantity(delays) if all(isinstance(d, Quantity) for d in delays) else delays
+        self.delays = np.atleast_1d(_check_quantity("delays", delays, ms, "ms"))
+        if pairing not in ("trains", "regular60"):
+            raise ValueError(f"pairing must be 'trains' or 'regular60', got {pairing!r}.")
+        self.pairing = pairing
+        self.n_trains = _check_int("n_trains", n_trains)
+        self.pairs_per_train = _check_int("pairs_per_train", pairs_per_train)
+        self.train_interval = float(_check_quantity("train_interval", train_interval, second, "second",
+                                                    allow_array=False, positive=True))
+        self.low_frequency_pairs = _check_int("low_frequency_pairs", low_frequency_pairs)
+        self.n_regular = _check_int("n_regular", n_regular)
+        period = 1.0 / self.frequencies.max()
+        if np.abs(self.delays).max() >= period:
+            raise ValueError(f"delays: |dt| = {np.abs(self.delays).max() * 1e3:g} ms is not shorter than the pairing "
+                             f"period {period * 1e3:g} ms at {self.frequencies.max():g} Hz; pairings would overlap.")
+
+    def uses_trains(self, f):
+        """Whether frequency ``f`` (Hz) is paired in trains (else regular pairings)."""
+        return self.pairing == "trains" and self.pairs_per_train / f < self.train_interval
+
+    def conditions(self):
+        out = []
+        start = 0.01 + max(0.0, -self.delays.min())
+        for d in self.delays:
+            for f in self.frequencies:
+                if self.pairing == "regular60":
+                    out.append(_pairing_train(d, self.n_regular, f, start))
+                elif self.uses_trains(f):
+                    pre = (start + np.arange(self.n_trains)[:, None] * self.train_interval
+                           + np.arange(self.pairs_per_train)[None, :] / f).ravel()
+                    out.append((pre, pre + d))
+                else:
+                    out.append(_pairing_train(d, self.low_frequency_pairs, f, start))
+        return out
+
+    def labels(self):
+        return [f"{f:g} Hz, dt = {d * 1e3:+g} ms" for d in self.delays for f in self.frequencies]
+
+    def _shape(self, values):
+        return np.asarray(values).reshape(len(self.delays), len(self.frequencies))
+
+
+#: Wang et al. (2005) triplets: (pattern, dt1, dt2) with dt = t_post - t_pre
+WANG_TRIPLETS = (("post-pre-post", -5 * ms, 5 * ms), ("post-pre-post", -10 * ms, 10 * ms),
+                 ("pre-post-pre", 5 * ms, -5 * ms), ("pre-post-pre", 10 * ms, -10 * ms))
+
+
+class TripletProtocol(SpikeProtocol):
+    """Spike triplets repeated ``n_repetitions`` times at ``frequency`` (Wang et al. 2005).
+
+    Parameters
+    ----------
+    patterns : sequence of (str, Quantity, Quantity)
+        ``('pre-post-pre', dt1, dt2)``: ``dt1 = t_post - t_pre1 > 0``, ``dt2 = t_post - t_pre2 < 0``;
+        ``('post-pre-post', dt1, dt2)``: ``dt1 = t_post1 - t_pre < 0``, ``dt2 = t_post2 - t_pre > 0``.
+        Default: the four triplets of Wang et al. (2005).
+    n_repetitions : int
+    frequency : Quantity
+    """
+
+    def __init__(self, patterns=WANG_TRIPLETS, n_repetitions=60, frequency=1 * Hz):
+        self.patterns = []
+        for k, pat in enumerate(patterns):
+            if len(pat) != 3:
+                raise ValueError(f"patterns[{k}] must be (kind, dt1, dt2), got {pat!r}.")
+            kind, d1, d2 = pat
+            d1 = float(_check_quantity(f"patterns[{k}] dt1", d1, ms, "ms", allow_array=False))
+            d2 = float(_check_quantity(f"patterns[{k}] dt2", d2, ms, "ms", allow_array=False))
+            if kind == "pre-post-pre":
+                if not (d1 > 0 > d2):
+                    raise ValueError(f"patterns[{k}]: a pre-post-pre triplet needs dt1 > 0 > dt2, got {pat!r}.")
+            elif kind == "post-pre-post":
+                if not (d1 < 0 < d2):
+                    raise ValueError(f"patterns[{k}]: a post-pre-post triplet needs dt1 < 0 < dt2, got {pat!r}.")
+            else:
+                raise ValueError(f"patterns[{k}]: kind must be 'pre-post-pre' or 'post-pre-post', got {kind!r}.")
+            self.patterns.append((kind, d1, d2))
+        self.n_repetitions = _check_int("n_repetitions", n_repetitions)
+        self.frequency = float(_check_quantity("frequency", frequency, Hz, "Hz", allow_array=False, positive=True))
+        span = max(abs(d1) + abs(d2) for _, d1, d2 in self.patterns)
+        if span >= 1.0 / self.frequency:
+            raise ValueError(f"frequency: a triplet spans {span * 1e3:g} ms, not shorter than the repetition period "
+                             f"{1e3 / self.frequency:g} ms.")
+
+    def conditions(self):
+        out = []
+        onsets = 0.01 + np.arange(self.n_repetitions) / self.frequency
+        for kind, d1, d2 in self.patterns:
+            if kind == "pre-post-pre":  # pre1 at 0, post at dt1, pre2 at dt1 - dt2
+                pre = np.concatenate([onsets[:, None], onsets[:, None] + d1 - d2], axis=1).ravel()
+                post = onsets + d1
+            else:  # post1 at 0, pre at -dt1, post2 at -dt1 + dt2
+                pre = onsets - d1
+                post = np.concatenate([onsets[:, None], onsets[:, None] - d1 + d2], axis=1).ravel()
+            out.append((pre, post))
+        return out
+
+    def labels(self):
+        return [f"{kind} ({d1 * 1e3:+g}, {d2 * 1e3:+g}) ms" for kind, d1, d2 in self.patterns]
+
+
+# ============================================================================ running
+def run_conditions(synapse, conditions, params=None, device=None, engine="brian2", dt=0.1 * ms, param_rows=None):
+    """Percent weight change of one synapse per condition, all conditions in one simulation.
+
+    Parameters
+    ----------
+    synapse : str or SynapseModel
+    conditions : list of (array, array)
+        Presynaptic and postsynaptic spike times per condition (seconds as floats, or time
+        quantities). Times are rounded to the ``dt`` grid; a presynaptic and a postsynaptic
+        spike in the same time step are processed presynaptic first (Brian2's order).
+    params : dict or str, optional
+        See `resolve_synapse`.
+    device : str, optional
+        ``'runtime'``, ``'cpp_standalone'`` (default: brianlearn's default device) or
+        ``'cuda_standalone'``. Standalone builds are cached by a hash of the generated code;
+        parameter values and spike times are not part of the code, so a new parameter set
+        or protocol reuses the compiled objects.
+    engine : {'brian2', 'numpy'}
+        ``'numpy'``: the exact event-by-event evaluation `event_weight_change` (shipped rules only).
+    dt : Quantity
+        Simulation time step.
+    param_rows : list of dict, optional
+        Per-condition parameter overrides (one dict per condition).
+
+    Returns
+    -------
+    ndarray
+        ``100 * (w - 1)`` per condition.
+    """
+    model = resolve_synapse(synapse, params)
+    dt = float(_check_quantity("dt", dt, second, "second", allow_array=False, positive=True))
+    conds = []
+    for k, cond in enumerate(conditions):
+        if len(cond) != 2:
+            raise ValueError(f"conditions[{k}] must be (pre_times, post_times).")
+        pair = []
+        for which, times in zip(("pre", "post"), cond):
+            if isinstance(times, Quantity):
+                times = _check_quantity(f"conditions[{k}] {which} times", times, second, "second")
+            arr = np.atleast_1d(np.asarray(times, dtype=float))
+            if np.any(~np.isfinite(arr)) or np.any(arr < 0):
+                raise ValueError(f"conditions[{k}]: {which}synaptic spike times must be finite and >= 0.")
+            steps = _snap(arr, dt)
+            if len(np.unique(steps)) != len(steps):
+                raise ValueError(f"conditions[{k}]: two {which}synaptic spikes fall into the same time step "
+                                 f"(dt = {dt * 1e3:g} ms).")
+            pair.append(np.sort(steps))
+        conds.append(tuple(pair))
+    if not conds:
+        raise ValueError("conditions must not be empty.")
+    if param_rows is not None and len(param_rows) != len(conds):
+        raise ValueError(f"param_rows needs one dict per condition ({len(conds)}), got {len(param_rows)}.")
+    names = _param_names(model)
+    values = {}
+    for key in names:
+        default = model.parameters[key]
+        col = []
+        for k in range(len(conds)):
+            v = default if param_rows is None else param_rows[k].get(key, default)
+            if get_dimensions(v) is not get_dimensions(default):
+                raise ValueError(f"param_rows[{k}]['{key}'] must have the units of {default!r}.")
+            col.append(float(v))
+        values[key] = np.array(col)
+    if param_rows is not None:
+        for k, row in enumerate(param_rows):
+            extra = set(row) - set(names)
+            if extra:
+                raise ValueError(f"param_rows[{k}]: unknown parameter(s) {sorted(extra)}.")
+    if engine == "numpy":
+        rule = _rule_of(model)
+        if rule is None:
+            raise ValueError(f"engine='numpy' evaluates only the shipped rules (pair_stdp, triplet_stdp, "
+                             f"triplet_stdp_nearest); synapse '{model.name}' has other code. Use engine='brian2'.")
+        w = np.array([event_weight_change(rule, {k: values[k][i] for k in names}, pre * dt, post * dt,
+                                          same_step_order=True)
+                      for i, (pre, post) in enumerate(conds)])
+    elif engine == "brian2":
+        w = _simulate(model, conds, names, values, dt, device)
+    else:
+        raise ValueError(f"engine must be 'brian2' or 'numpy', got {engine!r}.")
+    return 100.0 * (w - 1.0)
+
+
+def _release_engine():
+    """Drop the engine's active standalone network (a new one takes the device)."""
+    try:
+        from brianlearn import protocol as _engine
+
+        if _engine._ACTIVE[0] is not None:
+            _engine._ACTIVE[0].release()
+            _engine._ACTIVE[0] = None
+    except (ImportError, AttributeError):  # pragma: no cover - engine internals changed
+        pass
+
+
+def _bucket(size, minimum):
+    """The next power of two >= size (at least ``minimum``)."""
+    return int(max(minimum, 2 ** int(np.ceil(np.log2(max(size, 1))))))
+
+
+def _simulate(model, conds, names, values, dt, device):
+    """Build, run once and read back ``w`` (runtime or standalone, one network)."""
+    from brian2 import Clock, Network, SpikeGeneratorGroup, Synapses, prefs, set_device
+    from brian2.devices.device import all_devices, get_device
+
+    from brianlearn.buildcache import build_directory, compile_cached
+    from brianlearn.devices import resolve_device
+
+    config = resolve_device(device)
+    n = n_total = len(conds)
+    pre_i = np.concatenate([np.full(len(p), k) for k, (p, _) in enumerate(conds)]).astype(np.int64)
+    pre_s = np.concatenate([p for p, _ in conds]).astype(np.int64)
+    post_i = np.concatenate([np.full(len(q), k) for k, (_, q) in enumerate(conds)]).astype(np.int64)
+    post_s = np.concatenate([q for _, q in conds]).astype(np.int64)
+    last = max(pre_s.max() if len(pre_s) else 0, post_s.max() if len(post_s) else 0)
+    steps = int(last) + 3
+    if config.standalone:
+        # sizes and the duration are literals in the generated code: round them up to buckets
+        # (a padding neuron holds padding spikes after the end), so that protocols of similar
+        # size share one compiled binary
+        n_total = _bucket(n + 1, 4)
+        steps = int(np.ceil(2 ** (np.ceil(8 * np.log2(steps)) / 8)))
+        pads = []
+        for idx, times in ((pre_i, pre_s), (post_i, post_s)):
+            extra = _bucket(len(times), 64) - len(times)
+            pads.append((np.concatenate([idx, np.full(extra, n_total - 1)]),
+                         np.concatenate([times, steps + 2 + np.arange(extra)])))
+        (pre_i, pre_s), (post_i, post_s) = pads
+    duration = steps * dt
+    values = {k: np.concatenate([v, np.full(n_total - n, v[0])]) for k, v in values.items()}
+    _release_engine()
+    gc.collect()  # Brian2 names objects uniquely among live ones: same network, same code
+    if config.name == "runtime":
+        set_device("runtime")
+    else:
+        if config.name == "cuda_standalone":
+            import brian2cuda  # noqa: F401
+        dev = all_devices[config.name]
+        dev.reinit()
+        set_device("runtime")
+        set_device(config.name, build_on_run=False)
+        prefs.devices.cpp_standalone.openmp_threads = config.threads or 0
+    gc.collect()  # (again: reinit released the device's references to the last network)
+    clock = Clock(dt=dt * second, name="pl_clock")
+    pre = SpikeGeneratorGroup(n_total, pre_i, pre_s * dt * second, clock=clock, name="pl_pre")
+    post = SpikeGeneratorGroup(n_total, post_i, post_s * dt * second, clock=clock, name="pl_post")
+    decl = "\n".join(f"{k} : {_unit_text(model.parameters[k])} (constant)" for k in names)
+    namespace = {k: v for k, v in model.parameters.items() if k not in names}
+    syn = Synapses(pre, post, model=str(model.model) + "\n" + decl, on_pre=model.on_pre, on_post=model.on_post,
+                   method=model.method, namespace=namespace, clock=clock, name="pl_syn")
+    syn.connect(j="i")
+    net = Network(pre, post, syn, name="pl_network")
+    quantities = {k: Quantity(values[k], dim=get_dimensions(model.parameters[k])) for k in names}
+    try:
+        if config.name == "runtime":
+            for k in names:
+                setattr(syn, k, quantities[k])
+            syn.w = 1.0
+            net.run(duration * second, namespace={})
+            return np.array(syn.w[:], dtype=float)[:n]
+        dev = get_device()
+        dev.apply_run_args()
+        net.run(duration * second, namespace={})
+        cfg = {"rule": [_norm_code(getattr(model, f)) for f in ("model", "on_pre", "on_post")],
+               "variables": names, "namespace": sorted(namespace), "n": n_total, "dt": dt, "method": model.method,
+               "spikes": [len(pre_s), len(post_s)], "steps": steps}
+        directory = build_directory("plasticity", cfg, config.name, config.directory)
+        compile_cached(dev, directory)
+        if config.compile_only:
+            raise RuntimeError(f"device chosen with compile_only=True: built in '{directory}' but not run.")
+        run_args = {syn.w: np.ones(n_total)}
+        for k in names:
+            run_args[getattr(syn, k)] = quantities[k]
+        dev.run(directory=directory, run_args=run_args, with_output=False)
+        try:
+            return np.array(syn.variables["w"].get_value(), dtype=float)[:n]
+        finally:
+            dev.delete(code=False, data=False, run_args=True, directory=False, force=True)
+            sdir = os.path.join(directory, "static_arrays")
+            if os.path.isdir(sdir):
+                for fname in os.listdir(sdir):
+                    if fname.startswith("init_") and fname.endswith(".lock"):
+                        os.remove(os.path.join(sdir, fname))
+    finally:
+        del net, syn, pre, post, clock
+        set_device("runtime")
+        gc.collect()
+
+
+# ============================================================================ exact event-by-event reference
+def event_weight_change(rule, params, pre_times, post_times, w0=1.0, same_step_order=True):
+    """Final weight of a shipped rule, computed event by event with NumPy (exact).
+
+    An independent reference for the Brian2 simulation and the fast inner loop of `fit`.
+
+    Parameters
+    ----------
+    rule : {'pair', 'triplet', 'triplet_nearest'}
+        `pair_stdp` (all-to-all), `triplet_stdp` (all-to-all) or `triplet_stdp_nearest`.
+    params : dict
+        Parameter values (quantities or SI floats), as in the model.
+    pre_times, post_times : array
+        Spike times in seconds.
+    w0 : float
+        Initial weight.
+    same_step_order : bool
+        At equal times the presynaptic spike is processed first (as in Brian2).
+
+    Returns
+    -------
+    float
+        The final weight.
+    """
+    p = {k: float(v) for k, v in params.items()}
+    defaults = (pair_stdp if rule == "pair" else triplet_stdp).parameters
+    for k, v in defaults.items():
+        p.setdefault(k, float(v))
+    pre = np.asarray(pre_times, dtype=float)
+    post = np.asarray(post_times, dtype=float)
+    times = np.concatenate([pre, post])
+    kinds = np.concatenate([np.zeros(len(pre), int), np.ones(len(post), int)])
+    order = np.lexsort((kinds if same_step_order else -kinds, times))
+    w, wmin, wmax = float(w0), p["w_min"], p["w_max"]
+    last = times[order[0]] if len(order) else 0.0
+    if rule == "pair":
+        apre = apost = 0.0
+        tp, tm, Ap, Am = p["tau_plus"], p["tau_minus"], p["A_plus"], p["A_minus"]
+        for idx in order:
+            t = times[idx]
+            gap = t - last
+            apre *= np.exp(-gap / tp)
+            apost *= np.exp(-gap / tm)
+            last = t
+            if kinds[idx] == 0:
+                apre += Ap
+                w = min(max(w - apost, wmin), wmax)
+            else:
+                apost += Am
+                w = min(max(w + apre, wmin), wmax)
+        return w
+    if rule not in ("triplet", "triplet_nearest"):
+        raise ValueError(f"rule must be 'pair', 'triplet' or 'triplet_nearest', got {rule!r}.")
+    nearest = rule == "triplet_nearest"
+    r1 = r2 = o1 = o2 = 0.0
+    for idx in order:
+        t = times[idx]
+        gap = t - last
+        r1 *= np.exp(-gap / p["tau_plus"])
+        r2 *= np.exp(-gap / p["tau_x"])
+        o1 *= np.exp(-gap / p["tau_minus"])
+        o2 *= np.exp(-gap / p["tau_y"])
+        last = t
+        if kinds[idx] == 0:
+            w = min(max(w - o1 * (p["A2_minus"] + p["A3_minus"] * r2), wmin), wmax)
+            r1, r2 = (1.0, 1.0) if nearest else (r1 + 1.0, r2 + 1.0)
+        else:
+            w = min(max(w + r1 * (p["A2_plus"] + p["A3_plus"] * o2), wmin), wmax)
+            o1, o2 = (1.0, 1.0) if nearest else (o1 + 1.0, o2 + 1.0)
+    return w
+
+
+# ============================================================================ the experiments' functions
+def stdp_window(synapse, dts, params=None, n_pairs=60, frequency=1 * Hz, device=None, engine="brian2",
+                dt=0.1 * ms):
+    """Percent weight change after ``n_pairs`` pairings at each Δt (Bi & Poo 1998 protocol).
+
+    Parameters
+    ----------
+    synapse : str or SynapseModel
+        ``'pair_stdp'``, ``'triplet_stdp'`` or a `SynapseModel` with a weight ``w``.
+    dts : Quantity
+        ``t_post - t_pre`` per condition (e.g. ``np.array([-20, 10]) * ms``).
+    params : dict or str, optional
+        Parameter values or a set name (``'bi_poo_1998'``, ``'pfister_hippocampus_minimal'``, ...).
+    n_pairs : int
+        Pairings per condition (60).
+    frequency : Quantity
+        Repetition frequency (1 Hz); ``|dt|`` must be shorter than ``1/frequency``.
+    device, engine, dt
+        See `run_conditions`.
+
+    Returns
+    -------
+    ndarray
+        Percent change per Δt.
+
+    Examples
+    --------
+    >>> from brian2 import ms
+    >>> stdp_window('pair_stdp', [10, -10] * ms, params='bi_poo_1998', device='runtime',
+    ...             n_pairs=2, frequency=10 * Hz)  # doctest: +SKIP
+    """
+    return PairingProtocol(dts, n_pairs, frequency).run(synapse, params, device, engine, dt)
+
+
+def frequency_dependence(synapse, frequencies, delays=(10 * ms, -10 * ms), pairing="trains", params=None,
+                         device=None, engine="brian2", dt=0.1 * ms, **protocol):
+    """Percent weight change versus pairing frequency (Sjöström et al. 2001).
+
+    Parameters
+    ----------
+    synapse : str or SynapseModel
+    frequencies : Quantity
+        Pairing frequencies, e.g. ``[0.1, 10, 20, 40, 50] * Hz``.
+    delays : Quantity or tuple of Quantity
+        Δt values (default ``(10 ms, -10 ms)``).
+    pairing : {'trains', 'regular60'}
+        See `FrequencyProtocol`.
+    params, device, engine, dt
+        See `run_conditions`.
+    **protocol
+        `FrequencyProtocol` options (``n_trains``, ``pairs_per_train``, ``train_interval``, ...).
+
+    Returns
+    -------
+    ndarray, shape (n_delays, n_frequencies)
+        Percent change, one row per delay.
+    """
+    return FrequencyProtocol(frequencies, delays, pairing, **protocol).run(synapse, params, device, engine, dt)
+
+
+def triplets(synapse, patterns=WANG_TRIPLETS, params=None, n_repetitions=60, frequency=1 * Hz, device=None,
+             engine="brian2", dt=0.1 * ms):
+    """Percent weight change after repeated spike triplets (Wang et al. 2005).
+
+    Parameters
+    ----------
+    synapse : str or SynapseModel
+    patterns : sequence of (kind, dt1, dt2)
+        See `TripletProtocol`; default: Wang et al.'s (5, 5) and (10, 10) ms triplets.
+    params, device, engine, dt
+        See `run_conditions`.
+    n_repetitions, frequency
+        60 repetitions at 1 Hz.
+
+    Returns
+    -------
+    ndarray
+        Percent change per pattern.
+    """
+    return TripletProtocol(patterns, n_repetitions, frequency).run(synapse, params, device, engine, dt)
+
+
+# ============================================================================ data sets as protocols
+class _RowsProtocol(SpikeProtocol):
+    """Conditions aligned with the rows of a data set."""
+
+    def __init__(self, conditions, labels):
+        self._conditions, self._labels = conditions, labels
+
+    def conditions(self):
+        return self._conditions
+
+    def labels(self):
+        return self._labels
+
+
+def _load_dataset(dataset):
+    if isinstance(dataset, _data.Table):
+        return dataset
+    if isinstance(dataset, str):
+        return _data.load(dataset)  # ValueError for unknown names
+    raise ValueError(f"dataset must be a data-set name ({', '.join(_data.names())}) or a Table, got {dataset!r}.")
+
+
+def _meta_float(table, key, default):
+    value = table.meta.get(key)
+    return default if value in (None, "") else float(value)
+
+
+def dataset_protocol(dataset, pairing="trains"):
+    """The spike protocol of a data set, one condition per row (see `compare`).
+
+    Parameters
+    ----------
+    dataset : str or Table
+        ``'bi_poo_1998'`` (window), ``'sjostrom_2001'`` (frequency), ``'wang_2005'``
+        (triplets), or a `Table` whose ``meta['protocol']`` is one of ``'window'``,
+        ``'frequency'``, ``'triplets'`` with the same columns.
+    pairing : {'trains', 'regular60'}
+        For frequency data.
+
+    Returns
+    -------
+    SpikeProtocol
+    """
+    table = _load_dataset(dataset)
+    kind = table.meta.get("protocol")
+    if kind == "window":
+        return PairingProtocol(table["dt_ms"] * ms, int(_meta_float(table, "n_pairings", 60)),
+                               _meta_float(table, "frequency_hz", 1.0) * Hz)
+    if kind == "frequency":
+        opts = dict(n_trains=int(_meta_float(table, "n_trains", 15)),
+                    pairs_per_train=int(_meta_float(table, "pairings_per_train", 5)),
+                    train_interval=_meta_float(table, "train_interval_s", 10.0) * second,
+                    low_frequency_pairs=int(_meta_float(table, "low_frequency_pairings", 50)))
+        conds, labels = [], []
+        for f, d in zip(table["frequency_hz"], table["dt_ms"]):
+            proto = FrequencyProtocol([f] * Hz, [d] * ms, pairing, **opts)
+            conds += proto.conditions()
+            labels += proto.labels()
+        return _RowsProtocol(conds, labels)
+    if kind == "triplets":
+        patterns = [(p, d1 * ms, d2 * ms) for p, d1, d2 in zip(table["pattern"], table["dt1_ms"], table["dt2_ms"])]
+        return TripletProtocol(patterns, int(_meta_float(table, "n_pairings", 60)),
+                               _meta_float(table, "frequency_hz", 1.0) * Hz)
+    if kind == "parameters":
+        raise ValueError(f"dataset '{table.name}' holds parameter sets, not measurements: pass one of its names "
+                         "as params= (see parameter_sets()).")
+    raise ValueError(f"dataset '{table.name}': unknown protocol {kind!r} in its metadata "
+                     "(expected 'window', 'frequency' or 'triplets').")
+
+
+# ============================================================================ model versus data
+class Comparison:
+    """Model versus data for one data set (what `compare` returns).
+
+    Attributes
+    ----------
+    dataset : str
+    synapse : str
+        Model name and parameter-set label.
+    labels : list of str
+        One per data row.
+    data, sem, model : ndarray
+        Percent changes (``sem`` is None when the data set has none).
+    rmse : float
+        Root mean square of ``model - data`` (percentage points).
+    chi2 : float or None
+        ``sum(((model - data) / sem)**2)``.
+    n_within_sem : int or None
+        Rows with ``|model - data| <= sem``.
+    table : Table
+        Data columns plus ``model_percent`` and ``residual_percent``.
+    """
+
+    def __init__(self, table, labels, model_values, synapse_label, pairing=None):
+        self.dataset = table.name
+        self.synapse = synapse_label
+        self.pairing = pairing
+        self.labels = list(labels)
+        self.data = np.asarray(table["change_percent"], dtype=float)
+        self.sem = np.asarray(table["sem_percent"], dtype=float) if "sem_percent" in table else None
+        self.model = np.asarray(model_values, dtype=float)
+        resid = self.model - self.data
+        self.rmse = float(np.sqrt(np.mean(resid ** 2)))
+        self.chi2 = None if self.sem is None else float(np.sum((resid / self.sem) ** 2))
+        self.n_within_sem = None if self.sem is None else int(np.sum(np.abs(resid) <= self.sem))
+        cols = {c: table[c] for c in table.columns}
+        cols["model_percent"] = self.model
+        cols["residual_percent"] = resid
+        self.table = _data.Table(cols, dict(table.meta), name=table.name)
+        self.figure = None
+
+    def summary(self):
+        """Text: the table and the statistics."""
+        lines = [f"{self.synapse} versus {self.dataset}" + (f" (pairing='{self.pairing}')" if self.pairing else "")]
+        w = max(len(s) for s in self.labels)
+        head = f"  {'condition':<{w}}  {'data %':>8}" + (f"  {'SEM':>6}" if self.sem is not None else "") + \
+            f"  {'model %':>8}"
+        lines.append(head)
+        for k, lab in enumerate(self.labels):
+            row = f"  {lab:<{w}}  {self.data[k]:8.1f}"
+            if self.sem is not None:
+                ok = abs(self.model[k] - self.data[k]) <= self.sem[k]
+                row += f"  {self.sem[k]:6.1f}"
+            row += f"  {self.model[k]:8.1f}"
+            if self.sem is not None:
+                row += "" if ok else "   (outside SEM)"
+            lines.append(row)
+        stats = f"  RMSE = {self.rmse:.2f} %"
+        if self.sem is not None:
+            stats += f", chi2 = {self.chi2:.2f} ({len(self.data)} points), within one SEM: " \
+                     f"{self.n_within_sem}/{len(self.data)}"
+        lines.append(stats)
+        return "\n".join(lines)
+
+    def as_dict(self):
+        return {"dataset": self.dataset, "synapse": self.synapse, "pairing": self.pairing, "labels": self.labels,
+                "data": self.data.tolist(), "sem": None if self.sem is None else self.sem.tolist(),
+                "model": self.model.tolist(), "rmse": self.rmse, "chi2": self.chi2,
+                "n_within_sem": self.n_within_sem, "figure": self.figure}
+
+    def plot(self, ax=None, label=None, color=None, data=True):
+        """Draw data (with SEM) and model on ``ax`` (a new figure if None); returns ax."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.6))
+        x = np.arange(len(self.data))
+        kind = self.table.meta.get("protocol")
+        if kind == "window":
+            x = self.table["dt_ms"]
+        if data:
+            if self.sem is not None:
+                ax.errorbar(x, self.data, yerr=self.sem, fmt="o", color="k", ms=4, capsize=2, label=self.dataset)
+            else:
+                ax.plot(x, self.data, "o", color="k", ms=4, label=self.dataset)
+        ax.plot(x, self.model, "s--" if kind != "window" else "-", color=color, ms=4,
+                label=label or f"{self.synapse} (RMSE {self.rmse:.1f} %)")
+        if kind != "window":
+            ax.set_xticks(x)
+            ax.set_xticklabels(self.labels, rotation=45, ha="right", fontsize=7)
+        else:
+            ax.set_xlabel("dt = t_post - t_pre (ms)")
+        ax.axhline(0, color="0.7", lw=0.6)
+        ax.set_ylabel("weight change (%)")
+        ax.legend(frameon=False, fontsize=7)
+        return ax
+
+    def save_figure(self, path):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6, 4))
+        self.plot(ax)
+        ax.set_title(f"{self.synapse} vs {self.dataset}", fontsize=9)
+        fig.tight_layout()
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        self.figure = path
+        return path
+
+
+def _label(model, params):
+    if isinstance(params, str):
+        return f"{model.name} [{params}]"
+    return model.name if not params else f"{model.name} [custom]"
+
+
+def compare(synapse, dataset, params=None, pairing="trains", device=None, engine="brian2", dt=0.1 * ms,
+            figure=None):
+    """Run the data set's protocol on a synapse model and compare with the data.
+
+    Parameters
+    ----------
+    synapse : str or SynapseModel
+    dataset : str or Table
+        ``'bi_poo_1998'``, ``'sjostrom_2001'``, ``'wang_2005'`` or a `Table` (see
+        `dataset_protocol`).
+    params : dict or str, optional
+        Parameter values or set name (default: the model's own defaults).
+    pairing : {'trains', 'regular60'}
+        Frequency data only.
+    device, engine, dt
+        See `run_conditions`.
+    figure : str, optional
+        Write a PNG of model versus data there.
+
+    Returns
+    -------
+    Comparison
+        ``.rmse``, ``.chi2`` (with the SEMs), ``.n_within_sem``, ``.table``, ``.summary()``.
+    """
+    table = _load_dataset(dataset)
+    model = resolve_synapse(synapse, params)
+    proto = dataset_protocol(table, pairing)
+    values = proto.run(model, None, device, engine, dt)
+    comp = Comparison(table, proto.labels(), values, _label(model, params),
+                      pairing if table.meta.get("protocol") == "frequency" else None)
+    if figure:
+        comp.save_figure(figure)
+    return comp
+
+
+class FitResult:
+    """What `fit` returns.
+
+    Attributes
+    ----------
+    params : dict
+        Fitted values (with units).
+    initial : dict
+        Starting values.
+    model : SynapseModel
+        The synapse model with the fitted parameters.
+    before, after : Comparison
+        Model versus data before and after the fit (``after`` from the Brian2 simulation
+        when ``verify=True``).
+    engine : str
+        Evaluation used by the optimiser.
+    verify_max_diff : float or None
+        Largest difference (percentage points) between the optimiser's evaluation and the
+        Brian2 simulation at the fitted parameters.
+    result : scipy.optimize.OptimizeResult
+    """
+
+    def __init__(self, **kwds):
+        self.__dict__.update(kwds)
+
+    def summary(self):
+        lines = [f"fit of {', '.join(self.names)} to {self.before.dataset} ({self.engine} evaluation, "
+                 f"{self.result.nfev} evaluations, {'converged' if self.result.success else 'NOT converged'})"]
+        for k in self.names:
+            lines.append(f"  {k}: {_fmtq(self.initial[k])} -> {_fmtq(self.params[k])}")
+        lines.append(f"  RMSE {self.before.rmse:.2f} % -> {self.after.rmse:.2f} %"
+                     + ("" if self.after.chi2 is None else
+                        f"; chi2 {self.before.chi2:.2f} -> {self.after.chi2:.2f}; within one SEM "
+                        f"{self.before.n_within_sem} -> {self.after.n_within_sem} of {len(self.after.data)}"))
+        if self.verify_max_diff is not None:
+            lines.append(f"  Brian2 simulation versus optimiser's evaluation: max difference "
+                         f"{self.verify_max_diff:.2e} percentage points")
+        return "\n".join(lines)
+
+
+def _fmtq(v):
+    if isinstance(v, Quantity) and get_dimensions(v) is not DIMENSIONLESS:
+        return str(v.in_best_unit(precision=4))
+    return f"{float(v):.4g}"
+
+
+def fit(synapse, dataset, params, initial=None, pairing="trains", bounds=None, engine="auto", device=None,
+        verify=True, dt=0.1 * ms, max_nfev=300):
+    """Fit chosen parameters of a synapse model to a data set (SciPy least squares).
+
+    Minimises ``sum(((model - data) / sem)**2)`` (plain squared errors when the data set has
+    no SEM) with `scipy.optimize.least_squares` over the chosen parameters, the others kept at
+    ``initial``. The shipped rules are evaluated exactly event by event with NumPy
+    (`event_weight_change`, equal to the Brian2 simulation to rounding errors); other models
+    run as Brian2 simulations, all finite-difference probes of a Jacobian in one simulation.
+    With ``verify=True`` the fitted model is simulated with Brian2 on ``device``.
+
+    Parameters
+    ----------
+    synapse : str or SynapseModel
+    dataset : str or Table
+    params : sequence of str
+        Names of the parameters to fit (e.g. ``['A_plus', 'A_minus', 'tau_plus', 'tau_minus']``).
+    initial : dict or str, optional
+        Starting values (default: the model's parameters).
+    pairing : {'trains', 'regular60'}
+    bounds : dict, optional
+        name -> (low, high) with units; default: amplitudes >= 0, time constants 0.5 ms - 10 s.
+    engine : {'auto', 'numpy', 'brian2'}
+    device : str, optional
+        Device of the Brian2 runs.
+    verify : bool
+    dt : Quantity
+    max_nfev : int
+
+    Returns
+    -------
+    FitResult
+    """
+    from scipy.optimize import least_squares
+
+    table = _load_dataset(dataset)
+    model = resolve_synapse(synapse, initial)
+    if isinstance(params, str):
+        params = [params]
+    names = list(params)
+    if not names:
+        raise ValueError("params: give at least one parameter name to fit.")
+    fittable = _param_names(model)
+    for k in names:
+        if k not in fittable:
+            raise ValueError(f"params: '{k}' is not a parameter of synapse '{model.name}' "
+                             f"(parameters: {', '.join(fittable)}).")
+    if engine == "auto":
+        engine = "numpy" if _rule_of(model) else "brian2"
+    if engine not in ("numpy", "brian2"):
+        raise ValueError(f"engine must be 'auto', 'numpy' or 'brian2', got {engine!r}.")
+    proto = dataset_protocol(table, pairing)
+    conds = proto.conditions()
+    data = np.asarray(table["change_percent"], dtype=float)
+    sem = np.asarray(table["sem_percent"], dtype=float) if "sem_percent" in table else np.ones_like(data)
+    dims = {k: get_dimensions(model.parameters[k]) for k in names}
+    x0 = np.array([float(model.parameters[k]) for k in names])
+    scale = np.array([abs(v) if v != 0 else (1e-3 if dims[k] is DIMENSIONLESS else 10e-3)
+                      for k, v in zip(names, x0)])
+    lo, hi = [], []
+    for k in names:
+        if bounds and k in bounds:
+            low, high = bounds[k]
+            lo.append(float(low)), hi.append(float(high))
+        elif dims[k] is DIMENSIONLESS:
+            lo.append(0.0), hi.append(np.inf)
+        else:
+            lo.append(0.5e-3), hi.append(10.0)
+    lo, hi = np.array(lo) / scale, np.array(hi) / scale
+    u0 = np.clip(x0 / scale, lo, hi)
+
+    def rows_for(u):
+        return {k: Quantity(v, dim=dims[k]) for k, v in zip(names, u * scale)}
+
+    def evaluate(us):
+        if engine == "numpy":
+            return np.array([run_conditions(model, conds, engine="numpy", dt=dt,
+                                            param_rows=[rows_for(u)] * len(conds)) for u in us])
+        all_conds, rows = [], []
+        for u in us:
+            all_conds += conds
+            rows += [rows_for(u)] * len(conds)
+        out = run_conditions(model, all_conds, device=device, engine="brian2", dt=dt, param_rows=rows)
+        return out.reshape(len(us), len(conds))
+
+    def fun(u):
+        return (evaluate([u])[0] - data) / sem
+
+    def jac(u):
+        h = 1e-6 * np.maximum(np.abs(u), 1e-2)
+        probes = [u] + [u + h[i] * np.eye(len(u))[i] for i in range(len(u))]
+        vals = evaluate(probes)
+        return ((vals[1:] - vals[0]) / h[:, None]).T / sem[:, None]
+
+    res = least_squares(fun, u0, jac=jac, bounds=(lo, hi), x_scale=1.0, max_nfev=max_nfev)
+    fitted = rows_for(res.x)
+    fitted_model = model(**fitted)
+    initial_values = {k: Quantity(v, dim=dims[k]) if dims[k] is not DIMENSIONLESS else float(v)
+                      for k, v in zip(names, x0)}
+    fitted = {k: (v if dims[k] is not DIMENSIONLESS else float(v)) for k, v in fitted.items()}
+    label = _label(model, initial)
+    is_freq = table.meta.get("protocol") == "frequency"
+    before = Comparison(table, proto.labels(), evaluate([u0])[0], label, pairing if is_freq else None)
+    fit_values = evaluate([res.x])[0]
+    verify_diff = None
+    if verify:
+        sim = proto.run(fitted_model, None, device, "brian2", dt)
+        verify_diff = float(np.max(np.abs(sim - fit_values)))
+        fit_values = sim
+    after = Comparison(table, proto.labels(), fit_values, f"{model.name} [fitted {', '.join(names)}]",
+                       pairing if is_freq else None)
+    return FitResult(params=fitted, initial=initial_values, names=names, model=fitted_model, before=before,
+                     after=after, engine=engine, verify_max_diff=verify_diff, result=res, dataset=table.name)
+
+
+def synthetic_window_dataset(synapse, dts, params=None, noise=2.0, seed=0, n_pairs=60, frequency=1 * Hz,
+                             engine="numpy", device=None):
+    """A window data set generated by a model plus Gaussian noise (to test `fit`).
+
+    Returns a `Table` like ``'bi_poo_1998'`` with ``change_percent`` = model + N(0, noise²)
+    and ``sem_percent = noise``.
+    """
+    if not np.isfinite(noise) or noise <= 0:
+        raise ValueError(f"noise must be a positive number of percentage points, got {noise!r}.")
+    clean = stdp_window(synapse, dts, params=params, n_pairs=n_pairs, frequency=frequency, engine=engine,
+                        device=device)
+    rng = np.random.default_rng(seed)
+    dts = np.atleast_1d(np.asarray(dts / ms, dtype=float))
+    meta = {"name": "synthetic_window", "protocol": "window", "n_pairings": str(n_pairs),
+            "frequency_hz": str(float(frequency / Hz)), "sign_convention": "dt = t_post - t_pre",
+            "citation": f"synthetic: {synapse if isinstance(synapse, str) else synapse.name} [{params}] plus "
+                        f"Gaussian noise (sd {noise} %, seed {seed})",
+            "units": "dt_ms=ms, change_percent=percent, sem_percent=percent"}
+    return _data.Table({"dt_ms": dts, "change_percent": clean + rng.normal(0, noise, len(dts)),
+                        "sem_percent": np.full(len(dts), float(noise))}, meta, name="synthetic_window")
+
+
+# ============================================================================ STDP <-> rate differences
+def _pair_kernel_moments(model):
+    """∫K, ∫τK and the one-sided moments of the pair-STDP window of ``model`` (SI units)."""
+    p = {k: float(v) for k, v in model.parameters.items() if np.ndim(v) == 0 and not callable(v)}
+    for key in ("A_plus", "A_minus", "tau_plus", "tau_minus"):
+        if key not in p:
+            raise ValueError(f"synapse '{model.name}' has no parameter '{key}': the rate-difference prediction "
+                             "needs the pair-STDP window (A_plus, A_minus, tau_plus, tau_minus).")
+    Ap, Am, tp, tm = p["A_plus"], p["A_minus"], p["tau_plus"], p["tau_minus"]
+    return {"int_K": Ap * tp - Am * tm, "int_tauK": Ap * tp ** 2 + Am * tm ** 2,
+            "M_plus": Ap * tp ** 2, "M_minus": Am * tm ** 2, "int_abs_tauK": Ap * tp ** 2 - Am * tm ** 2}
+
+
+class RateStepProtocol(SpikeProtocol):
+    """Poisson rates that step from a "free" to a "clamped" value (contrastive phases).
+
+    For rate pair k the presynaptic neuron fires at ``pre[k, 0]`` for ``free`` then at
+    ``pre[k, 1]`` for ``clamped``; the postsynaptic neuron at ``post[k, 0]`` then ``post[k, 1]``.
+    The postsynaptic train extends by ``margin`` before and after the presynaptic one (at the
+    free and clamped rates), so that every presynaptic spike sees its whole STDP window and
+    there are no boundary effects: the expected weight change is then exactly
+    ``∫ r_pre(s) ∫ K(τ) r_post(s+τ) dτ ds``. Each rate pair is repeated on ``n_repeats``
+    independent synapses (separate neuron pairs). Spike trains are drawn with NumPy from
+    ``seed`` (identical on every device).
+
+    Parameters
+    ----------
+    pre, post : Quantity, shape (n_pairs, 2)
+        Free and clamped rates.
+    n_repeats : int
+    free, clamped, margin : Quantity
+    seed : int
+    dt : Quantity
+        Grid of the spike times (spikes falling into the same step are merged).
+    """
+
+    def __init__(self, pre, post, n_repeats=50, free=250 * ms, clamped=250 * ms, margin=300 * ms, seed=0,
+                 dt=0.1 * ms):
+        self.pre = _check_quantity("pre", pre, Hz, "Hz")
+        self.post = _check_quantity("post", post, Hz, "Hz")
+        if self.pre.ndim != 2 or self.pre.shape[1] != 2 or self.post.shape != self.pre.shape:
+            raise ValueError(f"pre and post must have shape (n_pairs, 2) (free, clamped rates), got "
+                             f"{self.pre.shape} and {self.post.shape}.")
+        if np.any(self.pre < 0) or np.any(self.post < 0):
+            raise ValueError("pre and post rates must be >= 0 Hz.")
+        self.n_repeats = _check_int("n_repeats", n_repeats)
+        self.free = float(_check_quantity("free", free, second, "second", allow_array=False, positive=True))
+        self.clamped = float(_check_quantity("clamped", clamped, second, "second", allow_array=False, positive=True))
+        self.margin = float(_check_quantity("margin", margin, second, "second", allow_array=False))
+        self.dt = float(_check_quantity("dt", dt, second, "second", allow_array=False, positive=True))
+        self.seed = seed
+        self._cache = None
+
+    def _trains(self, rates, segments, rng):
+        """Spike steps of every synapse: rates (n_syn, n_seg), segments [(start, length)]."""
+        owners, steps = [], []
+        n_syn = rates.shape[0]
+        for j, (start, length) in enumerate(segments):
+            counts = rng.poisson(rates[:, j] * length)
+            times = start + rng.uniform(0, length, counts.sum())
+            owners.append(np.repeat(np.arange(n_syn), counts))
+            steps.append(_snap(times, self.dt))
+        owner = np.concatenate(owners)
+        step = np.concatenate(steps)
+        key = np.unique(owner * (10 ** 12) + step)
+        owner, step = key // 10 ** 12, key % 10 ** 12
+        bounds = np.searchsorted(owner, np.arange(n_syn + 1))
+        return [step[bounds[i]:bounds[i + 1]] * self.dt for i in range(n_syn)]
+
+    def conditions(self):
+        if self._cache is None:
+            rng = np.random.default_rng(self.seed)
+            pre = np.repeat(self.pre, self.n_repeats, axis=0)
+            post = np.repeat(self.post, self.n_repeats, axis=0)
+            m, tf, tc = self.margin, self.free, self.clamped
+            pre_tr = self._trains(pre, [(m, tf), (m + tf, tc)], rng)
+            post_tr = self._trains(post, [(0.0, m + tf), (m + tf, tc + m)], rng)
+            self._cache = list(zip(pre_tr, post_tr))
+        return self._cache
+
+    def predictions(self, model):
+        """Predicted weight changes (percent) for each rate pair.
+
+        Returns
+        -------
+        dict
+            ``hebbian``: ``(r_pre^f r_post^f T_free + r_pre^c r_post^c T_clamped) ∫K``;
+            ``rate_difference``: ``r̄_pre Δr_post ∫τK(τ)dτ`` with ``r̄_pre`` the mean of the free
+            and clamped presynaptic rates; ``predicted``: their sum (the formula of Xie & Seung 2000);
+            ``second_order``: ``-½ Δr_pre Δr_post ∫|τ|K(τ)dτ`` (zero when the presynaptic rate does
+            not step); ``exact``: the sum of all three (the exact expectation of this protocol).
+        """
+        mom = _pair_kernel_moments(model)
+        a1, a2 = self.pre[:, 0], self.pre[:, 1]
+        b1, b2 = self.post[:, 0], self.post[:, 1]
+        heb = (a1 * b1 * self.free + a2 * b2 * self.clamped) * mom["int_K"]
+        rate = 0.5 * (a1 + a2) * (b2 - b1) * mom["int_tauK"]
+        second_order = -0.5 * (a2 - a1) * (b2 - b1) * mom["int_abs_tauK"]
+        out = {"hebbian": heb, "rate_difference": rate, "predicted": heb + rate, "second_order": second_order,
+               "exact": heb + rate + second_order}
+        return {k: 100.0 * v for k, v in out.items()}
+
+
+def pair_sum_weight_change(params, pre_times, post_times):
+    """``Σ_pre Σ_post K(t_post - t_pre)`` of the pair window (an independent reference for
+    all-to-all pair STDP without clipping; ``K(0) = A_plus``: Brian2 processes the
+    presynaptic spike of a time step first)."""
+    p = {k: float(v) for k, v in params.items()}
+    d = np.asarray(post_times, float)[None, :] - np.asarray(pre_times, float)[:, None]
+    return float(np.sum(np.where(d >= 0, p["A_plus"] * np.exp(-np.abs(d) / p["tau_plus"]),
+                                 -p["A_minus"] * np.exp(-np.abs(d) / p["tau_minus"]))))
+
+
+def rate_difference(n_pairs=200, n_repeats=50, rates=(5 * Hz, 50 * Hz), free=250 * ms, clamped=250 * ms,
+                    synapse="pair_stdp", params="bi_poo_1998", pre_steps=True, seed=0, device=None,
+                    engine="brian2", dt=0.1 * ms):
+    """STDP versus the rate-difference prediction over random free/clamped rate pairs.
+
+    Draws ``n_pairs`` random rate quadruples (free and clamped, pre and post, uniform in
+    ``rates``), runs `RateStepProtocol` (all synapses in one network) and compares the mean
+    weight change of each rate pair with ``r_pre Δr_post ∫τK(τ)dτ + r_pre r_post ∫K(τ)dτ``
+    integrated over the phases (Xie & Seung 2000; Bengio et al. 2017).
+
+    Parameters
+    ----------
+    n_pairs : int
+        Random rate pairs.
+    n_repeats : int
+        Independent synapses per rate pair (the measured change is their mean).
+    rates : (Quantity, Quantity)
+        Range of the rates.
+    free, clamped : Quantity
+        Phase durations.
+    synapse, params
+        A pair-STDP model (default ``pair_stdp`` with ``'bi_poo_1998'``).
+    pre_steps : bool
+        Whether the presynaptic rate also steps (``False``: the same rate in both phases).
+    seed : int
+    device, engine, dt
+        See `run_conditions`.
+
+    Returns
+    -------
+    dict
+        ``measured`` and ``measured_sem`` (percent, per rate pair), the `RateStepProtocol.predictions`
+        terms, ``correlation`` (measured versus ``predicted``), ``correlation_rate_term``
+        (measured minus Hebbian term versus the rate-difference term), ``correlation_exact``,
+        ``rates_pre``, ``rates_post`` (Hz, shape (n_pairs, 2)).
+    """
+    n_pairs = _check_int("n_pairs", n_pairs, 2)
+    lo, hi = (float(_check_quantity("rates", r, Hz, "Hz", allow_array=False)) for r in rates)
+    if not 0 <= lo < hi:
+        raise ValueError(f"rates must be (low, high) with 0 <= low < high, got {rates!r}.")
+    rng = np.random.default_rng(seed)
+    pre = rng.uniform(lo, hi, (n_pairs, 2))
+    if not pre_steps:
+        pre[:, 1] = pre[:, 0]
+    post = rng.uniform(lo, hi, (n_pairs, 2))
+    model = resolve_synapse(synapse, params)
+    proto = RateStepProtocol(pre * Hz, post * Hz, n_repeats, free, clamped, seed=seed + 1, dt=dt)
+    change = run_conditions(model, proto.conditions(), device=device, engine=engine, dt=dt)
+    change = change.reshape(n_pairs, n_repeats)
+    pred = proto.predictions(model)
+    measured = change.mean(axis=1)
+    out = dict(pred)
+    out.update(measured=measured, measured_sem=change.std(axis=1, ddof=1) / np.sqrt(n_repeats),
+               correlation=float(np.corrcoef(measured, pred["predicted"])[0, 1]),
+               correlation_rate_term=float(np.corrcoef(measured - pred["hebbian"], pred["rate_difference"])[0, 1]),
+               correlation_exact=float(np.corrcoef(measured, pred["exact"])[0, 1]),
+               rates_pre=pre, rates_post=post, n_pairs=n_pairs, n_repeats=n_repeats, protocol=proto)
+    return out
+
+
+# ============================================================================ figures and results rows
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _record(section, rows, out, title, command):
+    from brianlearn.results import record_results
+
+    record_results(section, rows, folder=out, title=title, command=command)
+
+
+def _device_name(device):
+    from brianlearn.devices import resolve_device
+
+    return resolve_device(device).name
+
+
+def figure_window(out="figures", quick=True, seed=0, device=None, record=True):
+    """Pair STDP versus the Bi & Poo window, and `fit` recovering the window from noisy
+    synthetic data. Writes ``plasticity_window.png``; returns the numbers."""
+    plt = _plt()
+    table = _data.load("bi_poo_1998")
+    fine = np.concatenate([np.arange(-100, 0, 2.0), np.arange(2, 101, 2.0)])
+    dts = np.concatenate([table["dt_ms"], fine])
+    values = stdp_window("pair_stdp", dts * ms, params="bi_poo_1998", device=device)
+    at_data, curve = values[:len(table)], values[len(table):]
+    analytic = np.where(dts > 0, 77.7 * np.exp(-dts / 16.8), -27.3 * np.exp(dts / 33.7))
+    rel = np.abs(values / analytic - 1.0)
+    # fit: noisy synthetic window generated by the model, start 30 % off
+    truth = parameter_sets()["bi_poo_1998"]["params"]
+    syn_dts = np.concatenate([np.arange(-100, 0, 5.0), np.arange(5, 101, 5.0)]) * ms
+    noise = 2.0
+    synth = synthetic_window_dataset("pair_stdp", syn_dts, params="bi_poo_1998", noise=noise, seed=seed)
+    start = dict(A_plus=truth["A_plus"] * 1.3, A_minus=truth["A_minus"] * 0.7, tau_plus=truth["tau_plus"] * 0.7,
+                 tau_minus=truth["tau_minus"] * 1.3)
+    names = ["A_plus", "A_minus", "tau_plus", "tau_minus"]
+    res = fit("pair_stdp", synth, names, initial=start, device=device)
+    errors = {k: abs(float(res.params[k]) / float(truth[k]) - 1.0) for k in names}
+    print(f"pair STDP ('bi_poo_1998') versus the Bi & Poo fit at {len(dts)} dt: max relative deviation "
+          f"{rel.max():.2e}")
+    print(res.summary())
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax[0].plot(table["dt_ms"], table["change_percent"], "o", color="k", ms=4, label="Bi & Poo fit (data set)")
+    ax[0].plot(fine, curve, "-", color="C0", label="pair STDP, 60 pairings at 1 Hz (Brian2)")
+    ax[0].set(xlabel="dt = t_post - t_pre (ms)", ylabel="weight change (%)",
+              title=f"Bi & Poo window: max deviation {100 * rel.max():.1e} %")
+    ax[0].axhline(0, color="0.7", lw=0.6)
+    ax[0].legend(frameon=False, fontsize=8)
+    ax[1].errorbar(synth["dt_ms"], synth["change_percent"], yerr=synth["sem_percent"], fmt="o", ms=3, color="0.5",
+                   label=f"synthetic data (model + noise sd {noise} %)")
+    ax[1].plot(synth["dt_ms"], res.after.model, "-", color="C3", label="fitted model (Brian2)")
+    ax[1].set(xlabel="dt = t_post - t_pre (ms)", ylabel="weight change (%)",
+              title="fit: " + ", ".join(f"{k} {100 * e:.1f} %" for k, e in errors.items()))
+    ax[1].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "plasticity_window.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    result = {"max_rel_deviation": float(rel.max()), "fit_errors": errors, "fit": res, "figure": path}
+    if record:
+        _record("plasticity_window", [
+            {"quantity": f"pair STDP ('bi_poo_1998', 60 pairings at 1 Hz, {_device_name(device)}) versus the Bi & Poo "
+                         f"exponential fit: max relative deviation over {len(dts)} dt values (%)",
+             "measured": 100 * float(rel.max()), "paper": "within 1 %", "ok": bool(rel.max() < 0.01), "figure": path},
+            {"quantity": f"fit of A+, A-, tau+, tau- to a noisy synthetic window ({len(syn_dts)} dt, sd {noise} %, "
+                         "start 30 % off): max relative error (%)",
+             "measured": 100 * max(errors.values()), "paper": "within 5 %", "ok": bool(max(errors.values()) < 0.05),
+             "figure": path},
+        ], out, "Plasticity: pair STDP versus the Bi & Poo (1998) window",
+            "python figures/plasticity_window.py")
+    return result
+
+
+_FREQS = np.array([0.1, 10, 20, 40, 50])
+
+
+def figure_frequency(out="figures", quick=True, seed=0, device=None, record=True):
+    """Pair and triplet rules versus Sjöström et al. (2001), with both pairing protocols.
+    Writes ``plasticity_frequency.png``; returns the comparisons."""
+    plt = _plt()
+    runs = {}
+    for synapse, params in (("triplet_stdp", "pfister_visual_cortex_minimal"), ("pair_stdp", "bi_poo_1998"),
+                            ("triplet_stdp", "pfister_visual_cortex_nearest_minimal")):
+        for pairing in ("regular60", "trains"):
+            comp = compare(synapse, "sjostrom_2001", params=params, pairing=pairing, device=device)
+            runs[(params, pairing)] = comp
+            print(comp.summary())
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    data = _data.load("sjostrom_2001")
+    styles = {("pfister_visual_cortex_minimal", "regular60"): ("C3", "-", "triplet, 60 regular pairings"),
+              ("pfister_visual_cortex_minimal", "trains"): ("C3", ":", "triplet, 15 trains of 5"),
+              ("bi_poo_1998", "regular60"): ("C0", "-", "pair, 60 regular pairings"),
+              ("bi_poo_1998", "trains"): ("C0", ":", "pair, 15 trains of 5")}
+    for k, delay in enumerate((10.0, -10.0)):
+        sel = data["dt_ms"] == delay
+        x = np.arange(sel.sum())
+        ax[k].errorbar(x, data["change_percent"][sel], yerr=data["sem_percent"][sel], fmt="o", color="k", capsize=3,
+                       label="Sjöström et al. 2001")
+        for key, (color, ls, lab) in styles.items():
+            comp = runs[key]
+            ax[k].plot(x, comp.model[sel], ls, marker="s", ms=3, color=color,
+                       label=f"{lab} (RMSE {comp.rmse:.0f} %, {comp.n_within_sem}/10 in SEM)")
+        ax[k].set_xticks(x)
+        ax[k].set_xticklabels([f"{f:g}" for f in data["frequency_hz"][sel]])
+        ax[k].set(xlabel="pairing frequency (Hz)", title=f"dt = {delay:+g} ms")
+        ax[k].axhline(0, color="0.7", lw=0.6)
+    ax[0].set_ylabel("weight change (%)")
+    ax[0].legend(frameon=False, fontsize=6.5, loc="upper left")
+    fig.tight_layout()
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "plasticity_frequency.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    trip60, trip_tr = runs[("pfister_visual_cortex_minimal", "regular60")], runs[("pfister_visual_cortex_minimal", "trains")]
+    pair60, pair_tr = runs[("bi_poo_1998", "regular60")], runs[("bi_poo_1998", "trains")]
+    near_tr = runs[("pfister_visual_cortex_nearest_minimal", "trains")]
+    hf = (data["dt_ms"] == -10) & (data["frequency_hz"] >= 40)
+    pair_fails = bool(np.all(np.abs(pair60.model[hf] - data["change_percent"][hf]) > data["sem_percent"][hf]))
+    if record:
+        dev = _device_name(device)
+        _record("plasticity_frequency", [
+            {"quantity": f"triplet rule ('pfister_visual_cortex_minimal', 60 regular pairings, {dev}): Sjöström points "
+                         "within one SEM", "measured": f"{trip60.n_within_sem}/10 (RMSE {trip60.rmse:.1f} %, "
+                                                       f"chi2 {trip60.chi2:.1f})",
+             "paper": ">= 8/10 (DESIGN.md: 9/10)", "ok": trip60.n_within_sem >= 8, "figure": path},
+            {"quantity": "triplet rule, the experiment's protocol (15 trains of 5 pairings; 50 at 0.1 Hz): points "
+                         "within one SEM", "measured": f"{trip_tr.n_within_sem}/10 (RMSE {trip_tr.rmse:.1f} %, "
+                                                       f"chi2 {trip_tr.chi2:.1f})",
+             "paper": "DESIGN.md: 4/10 (published parameters do not transfer)", "figure": path},
+            {"quantity": "pair rule ('bi_poo_1998', 60 regular pairings): points within one SEM; fails the -10 ms "
+                         "points at 40 and 50 Hz", "measured": f"{pair60.n_within_sem}/10 (RMSE {pair60.rmse:.1f} %); "
+                                                               f"-10 ms at 40/50 Hz: "
+                                                               f"{pair60.model[hf][0]:+.0f}, {pair60.model[hf][1]:+.0f} % "
+                                                               f"(data +54, +73 %)",
+             "paper": "pair rule fails the high-frequency -10 ms points", "ok": pair_fails, "figure": path},
+            {"quantity": "pair rule, trains protocol: points within one SEM",
+             "measured": f"{pair_tr.n_within_sem}/10 (RMSE {pair_tr.rmse:.1f} %)", "paper": "-", "figure": path},
+            {"quantity": "nearest-spike triplet rule ('pfister_visual_cortex_nearest_minimal'), trains protocol: points "
+                         "within one SEM", "measured": f"{near_tr.n_within_sem}/10 (RMSE {near_tr.rmse:.1f} %)",
+             "paper": "- (not in DESIGN.md)", "figure": path},
+        ], out, "Plasticity: pair and triplet rules versus Sjöström et al. (2001)",
+            "python figures/plasticity_frequency.py")
+    return {"comparisons": runs, "figure": path, "pair_fails_high_frequency": pair_fails}
+
+
+def figure_fit_trains(out="figures", quick=True, seed=0, device=None, record=True):
+    """Fit the triplet rule to Sjöström's data under the experiment's own protocol (trains).
+    Writes ``plasticity_fit_trains.png``; returns the fit."""
+    plt = _plt()
+    names = ["A3_plus", "A2_minus", "tau_y"]
+    res = fit("triplet_stdp", "sjostrom_2001", names, initial="pfister_visual_cortex_minimal", pairing="trains",
+              device=device)
+    print(res.summary())
+    reg = compare(res.model, "sjostrom_2001", pairing="regular60", device=device)
+    data = _data.load("sjostrom_2001")
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    for k, delay in enumerate((10.0, -10.0)):
+        sel = data["dt_ms"] == delay
+        x = np.arange(sel.sum())
+        ax[k].errorbar(x, data["change_percent"][sel], yerr=data["sem_percent"][sel], fmt="o", color="k", capsize=3,
+                       label="Sjöström et al. 2001")
+        ax[k].plot(x, res.before.model[sel], ":s", ms=3, color="C3",
+                   label=f"published (P&G 2006), trains: {res.before.n_within_sem}/10 in SEM")
+        ax[k].plot(x, res.after.model[sel], "-s", ms=3, color="C2",
+                   label=f"fitted under trains: {res.after.n_within_sem}/10 in SEM")
+        ax[k].plot(x, reg.model[sel], "--", color="C2", alpha=0.5,
+                   label=f"fitted, run with 60 regular pairings: {reg.n_within_sem}/10")
+        ax[k].set_xticks(x)
+        ax[k].set_xticklabels([f"{f:g}" for f in data["frequency_hz"][sel]])
+        ax[k].set(xlabel="pairing frequency (Hz)", title=f"dt = {delay:+g} ms")
+        ax[k].axhline(0, color="0.7", lw=0.6)
+    ax[0].set_ylabel("weight change (%)")
+    ax[0].legend(frameon=False, fontsize=6.5, loc="upper left")
+    fig.suptitle("triplet rule fitted to the experiment's protocol: " +
+                 ", ".join(f"{k} = {_fmtq(res.params[k])}" for k in names), fontsize=9)
+    fig.tight_layout()
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "plasticity_fit_trains.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    if record:
+        _record("plasticity_fit_trains", [
+            {"quantity": "triplet rule fitted (" + ", ".join(names) + ") to Sjöström under the trains protocol: "
+                         "points within one SEM (Brian2 check of the fit)",
+             "measured": f"{res.before.n_within_sem}/10 -> {res.after.n_within_sem}/10 (chi2 {res.before.chi2:.1f} -> "
+                         f"{res.after.chi2:.1f}, RMSE {res.before.rmse:.1f} -> {res.after.rmse:.1f} %)",
+             "paper": "fit under 'trains' should find parameters that transfer", "ok": res.after.n_within_sem >= 8,
+             "figure": path},
+            {"quantity": "fitted parameters", "measured": ", ".join(f"{k} = {_fmtq(res.params[k])}" for k in names),
+             "paper": "published: A3+ = 6.5e-3, A2- = 7.1e-3, tau_y = 114 ms", "figure": path},
+            {"quantity": "fitted parameters run with 60 regular pairings: points within one SEM",
+             "measured": f"{reg.n_within_sem}/10 (RMSE {reg.rmse:.1f} %)", "paper": "-", "figure": path},
+            {"quantity": "NumPy event-by-event evaluation versus Brian2 at the fitted parameters (max |diff|, "
+                         "percentage points)", "measured": res.verify_max_diff, "paper": "< 1e-7",
+             "ok": bool(res.verify_max_diff < 1e-7), "figure": path},
+        ], out, "Plasticity: triplet rule fitted to the experiment's own protocol",
+            "python figures/plasticity_fit_trains.py")
+    return {"fit": res, "regular60": reg, "figure": path}
+
+
+def figure_triplets(out="figures", quick=True, seed=0, device=None, record=True):
+    """Triplet rule (hippocampal set) and pair rule versus Wang et al. (2005).
+    Writes ``plasticity_triplets.png``; returns the comparisons."""
+    plt = _plt()
+    trip = compare("triplet_stdp", "wang_2005", params="pfister_hippocampus_minimal", device=device)
+    pair = compare("pair_stdp", "wang_2005", params="bi_poo_1998", device=device)
+    print(trip.summary())
+    print(pair.summary())
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    x = np.arange(len(trip.data))
+    ax.bar(x - 0.25, trip.data, 0.25, yerr=trip.sem, color="0.6", capsize=3, label="Wang et al. 2005")
+    ax.bar(x, trip.model, 0.25, color="C3", label=f"triplet, hippocampus minimal (RMSE {trip.rmse:.1f} %)")
+    ax.bar(x + 0.25, pair.model, 0.25, color="C0", label=f"pair, bi_poo_1998 (RMSE {pair.rmse:.1f} %)")
+    ax.set_xticks(x)
+    ax.set_xticklabels(trip.labels, fontsize=7)
+    ax.set_ylabel("weight change (%)")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "plasticity_triplets.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    ppp = np.array([lab.startswith("post-pre-post") for lab in trip.labels])
+    asym = float(trip.model[ppp].mean() - trip.model[~ppp].mean())
+    if record:
+        _record("plasticity_triplets", [
+            {"quantity": "triplet rule ('pfister_hippocampus_minimal') versus Wang et al. triplets: RMSE (%), "
+                         "points within one SEM", "measured": f"{trip.rmse:.1f} % ({trip.n_within_sem}/4, chi2 "
+                                                              f"{trip.chi2:.1f})",
+             "paper": "- (pair rule for contrast)", "ok": trip.rmse < pair.rmse, "figure": path},
+            {"quantity": "pair rule ('bi_poo_1998') versus Wang et al. triplets: RMSE (%)",
+             "measured": f"{pair.rmse:.1f} % ({pair.n_within_sem}/4, chi2 {pair.chi2:.1f})",
+             "paper": "pair rule predicts pre-post-pre = post-pre-post", "figure": path},
+            {"quantity": "triplet rule: post-pre-post minus pre-post-pre (mean, percentage points)",
+             "measured": asym, "paper": "data: 24.5", "ok": asym > 10, "figure": path},
+        ], out, "Plasticity: triplet rule versus Wang et al. (2005) triplets", "python figures/plasticity_triplets.py")
+    return {"triplet": trip, "pair": pair, "figure": path}
+
+
+def figure_rate_difference(out="figures", quick=True, seed=0, device=None, record=True):
+    """Pair STDP versus the rate-difference prediction over random rate pairs.
+    Writes ``plasticity_rate_difference.png``; returns `rate_difference`'s numbers."""
+    plt = _plt()
+    n_pairs, n_repeats = (200, 100) if quick else (400, 400)
+    r = rate_difference(n_pairs=n_pairs, n_repeats=n_repeats, seed=seed, device=device)
+    print(f"STDP versus rate-difference prediction over {n_pairs} rate pairs ({n_repeats} synapses each): "
+          f"correlation {r['correlation']:.3f}; after removing the Hebbian term, correlation with "
+          f"r_pre dr_post int(tau K) {r['correlation_rate_term']:.3f}")
+    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+    lim = [min(r["predicted"].min(), r["measured"].min()), max(r["predicted"].max(), r["measured"].max())]
+    ax[0].plot(lim, lim, "k:", lw=0.8)
+    ax[0].errorbar(r["predicted"], r["measured"], yerr=r["measured_sem"], fmt="o", ms=2.5, color="C0", elinewidth=0.5)
+    ax[0].set(xlabel="predicted: r_pre r_post ∫K (over the phases) + r_pre Δr_post ∫τK (%)",
+              ylabel="pair STDP, measured (%)", title=f"correlation {r['correlation']:.3f} ({n_pairs} rate pairs)")
+    x = r["rate_difference"]
+    y = r["measured"] - r["hebbian"]
+    lim = [min(x.min(), y.min()), max(x.max(), y.max())]
+    ax[1].plot(lim, lim, "k:", lw=0.8)
+    ax[1].errorbar(x, y, yerr=r["measured_sem"], fmt="o", ms=2.5, color="C3", elinewidth=0.5)
+    ax[1].set(xlabel="r_pre Δr_post ∫τK(τ)dτ (%)", ylabel="measured minus Hebbian term (%)",
+              title=f"contrastive part: correlation {r['correlation_rate_term']:.3f}")
+    fig.tight_layout()
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "plasticity_rate_difference.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    r["figure"] = path
+    if record:
+        _record("plasticity_rate_difference", [
+            {"quantity": f"pair STDP ('bi_poo_1998') versus r_pre Δr_post ∫τK + r_pre r_post ∫K: correlation over "
+                         f"{n_pairs} random free/clamped rate pairs (5-50 Hz, {n_repeats} synapses each, "
+                         f"{_device_name(device)})", "measured": r["correlation"], "paper": ">= 0.95 over >= 200 pairs",
+             "ok": bool(r["correlation"] >= 0.95 and n_pairs >= 200), "figure": path},
+            {"quantity": "measured minus Hebbian term versus r_pre Δr_post ∫τK: correlation",
+             "measured": r["correlation_rate_term"], "paper": "-", "figure": path},
+            {"quantity": "regression slope of measured on the exact expectation (incl. -½ Δr_pre Δr_post ∫|τ|K)",
+             "measured": float(np.polyfit(r["exact"], r["measured"], 1)[0]), "paper": "1", "figure": path},
+        ], out, "Plasticity: STDP and rate differences (Xie & Seung 2000; Bengio et al. 2017)",
+            "python figures/plasticity_rate_difference.py")
+    return r
+
+
+FIGURES = {"window": figure_window, "frequency": figure_frequency, "fit_trains": figure_fit_trains,
+           "triplets": figure_triplets, "rate_difference": figure_rate_difference}
+
+
+def experiment(out="figures", quick=True, seed=0, device=None):
+    """Regenerate every plasticity figure and results row (``brianlearn run plasticity``).
+
+    Parameters
+    ----------
+    out : str
+        Folder for the PNGs and ``results/plasticity_*.json`` (then ``RESULTS.md``).
+    quick : bool
+        Quick sizes (the rate-difference scatter: 200 rate pairs x 100 synapses; ``False``:
+        400 x 400).
+    seed : int
+    device : str, optional
+
+    Returns
+    -------
+    dict
+        Each figure's numbers.
+    """
+    return {name: func(out=out, quick=quick, seed=seed, device=device) for name, func in FIGURES.items()}
+
+
+def compare_command(synapse, dataset, fit_params=(), out="figures", params=None, pairing="trains", device=None):
+    """``brianlearn compare SYNAPSE DATASET [--fit PARAM ...]``: print model versus data (and fit).
+
+    Writes ``<out>/plasticity_compare_<synapse>_<dataset>.png`` and returns a dict with the
+    comparison (and the fit).
+    """
+    comp = compare(synapse, dataset, params=params, pairing=pairing, device=device)
+    print(comp.summary())
+    name = synapse if isinstance(synapse, str) else synapse.name
+    dname = dataset if isinstance(dataset, str) else dataset.name
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, f"plasticity_compare_{name}_{dname}.png")
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    comp.plot(ax, color="C0")
+    result = {"comparison": comp.as_dict(), "figure": path}
+    if fit_params:
+        res = fit(synapse, dataset, list(fit_params), initial=params, pairing=pairing, device=device)
+        print(res.summary())
+        res.after.plot(ax, color="C3", data=False, label=f"fitted (RMSE {res.after.rmse:.1f} %)")
+        result["fit"] = {"params": {k: str(v) for k, v in res.params.items()}, "after": res.after.as_dict()}
+    ax.set_title(f"{comp.synapse} vs {dname}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    comp.figure = path
+    print(f"figure: {path}")
+    return result
+
+
+class PlasticityExperiments:
+    """Plasticity rules against biological data (Bi & Poo, Sjöström, Wang; rate differences)."""
+
+    name = "plasticity"
+
+    @classmethod
+    def experiment(cls, out="figures", quick=True, seed=0, device=None):
+        return experiment(out=out, quick=quick, seed=seed, device=device)
