@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 from brian2 import NeuronGroup, Quantity, Synapses
+from brian2 import second as second_unit
 from brian2.core.namespace import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS, DEFAULT_UNITS
 from brian2.core.variables import Constant
 from brian2.equations.equations import Equations
@@ -114,6 +115,8 @@ class ModelSpec:
                 raise ValueError(
                     f"Model '{self.name}': time constant '{key}' must be positive, got {value!r}."
                 )
+            if get_dimensions(value) is get_dimensions(1 * second_unit) and np.any(np.asarray(value) < 0):
+                raise ValueError(f"Model '{self.name}': duration '{key}' must not be negative, got {value!r}.")
             new.parameters[key] = value
         return new
 

@@ -87,6 +87,11 @@ class _CompiledRun:
             return
         if name == "cuda_standalone":
             import brian2cuda  # noqa: F401  (registers the device)
+
+            if self.config.compile_only:
+                from .cuda import configure_compile_only
+
+                configure_compile_only()
         dev = all_devices[name]
         dev.reinit()
         set_device("runtime")  # so that set_device always copies the same defaultclock state:

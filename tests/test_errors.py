@@ -138,3 +138,12 @@ def test_wrongly_sized_learned_state_is_refused():
 def test_protocol_without_data_needs_n_trials():
     with pytest.raises(ValueError, match="give n_trials"):
         _Bad("none", device="runtime").run_trials()
+
+
+def test_negative_durations_in_models():
+    from brianlearn.models import lif
+
+    with pytest.raises(ValueError, match="'lif'.*'t_ref' must not be negative"):
+        lif(t_ref=-1 * ms)
+    with pytest.raises(ValueError, match="'lif'.*'tau' must be positive"):
+        lif(tau=0 * ms)
