@@ -83,7 +83,6 @@ class _CompiledRun:
         name = self.config.name
         if name == "runtime":
             set_device("runtime")
-            _ACTIVE[0] = None
             return
         if name == "cuda_standalone":
             import brian2cuda  # noqa: F401  (registers the device)
@@ -129,8 +128,11 @@ class _CompiledRun:
             dev = get_device()
             dev.apply_run_args()
             name = dev.get_array_name(self.seed_group.variables["bl_seed"])
-            dev.insert_code("main", "for (size_t _i = 0; _i < brian::_random_generators.size(); _i++) "
-                                    f"brian::_random_generators[_i].seed((unsigned long)brian::{name}[0] + _i);")
+            if self.config.name == "cuda_standalone":  # brian2cuda seeds its cuRAND buffer
+                dev.insert_code("main", f"random_number_buffer.set_seed((unsigned long long)brian::{name}[0]);")
+            else:
+                dev.insert_code("main", "for (size_t _i = 0; _i < brian::_random_generators.size(); _i++) "
+                                        f"brian::_random_generators[_i].seed((unsigned long)brian::{name}[0] + _i);")
         net = Network(objects, name="bl_network")
         self.builder, self.net = b, net
         return net
@@ -139,8 +141,8 @@ class _CompiledRun:
         """Drop this run's Brian2 objects (another network takes the device)."""
         self.builder = self.net = self.seed_group = None
 
-    def generate(self, bake_all=False):
-        """Activate the device and create and 'run' the network (standalone: records it)."""
+    def _take_device(self):
+        """Activate this run's device, letting go of the network that held it before."""
         if _ACTIVE[0] is not None:
             _ACTIVE[0].release()
         _ACTIVE[0] = None
@@ -148,11 +150,17 @@ class _CompiledRun:
         # Brian2 names generated objects uniquely among *live* objects: collect the old ones
         # so that the same network always generates the same code
         gc.collect()
-        data, signals, valid, state = self._first
-        net = self._create(data, signals, valid, state, bake_all=bake_all,
-                           chunk_seed=self.protocol._chunk_seed(0))
+
+    def _run(self, net):
         net.run(self.builder.duration, namespace=self.builder.namespace(),
                 report=_Report.brian(self.protocol.progress))
+
+    def generate(self, bake_all=False):
+        """Activate the device and create and 'run' the network (standalone: records it)."""
+        self._take_device()
+        data, signals, valid, state = self._first
+        self._run(self._create(data, signals, valid, state, bake_all=bake_all,
+                               chunk_seed=self.protocol._chunk_seed(0)))
         return get_device()
 
     def ensure_active(self):
@@ -169,14 +177,9 @@ class _CompiledRun:
 
     # ----------------------------------------------------------- execution
     def execute(self, data, signals, valid, state, chunk_seed=0):
-        if not self.config.standalone:
-            if _ACTIVE[0] is not None:
-                _ACTIVE[0].release()
-            self._activate_device()
-            gc.collect()
-            net = self._create(data, signals, valid, state, chunk_seed=chunk_seed)
-            net.run(self.builder.duration, namespace=self.builder.namespace(),
-                    report=_Report.brian(self.protocol.progress))
+        if not self.config.standalone:  # runtime: a fresh network with this chunk's values
+            self._take_device()
+            self._run(self._create(data, signals, valid, state, chunk_seed=chunk_seed))
             return self._read()
         self.ensure_active()
         if self.config.compile_only:

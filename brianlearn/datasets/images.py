@@ -40,9 +40,9 @@ def sample_image_gray(index=None):
     return images if index is None else images[index]
 
 
-def whiten_image(img, f0_fraction=0.4):
+def whiten_image(img, f0_fraction=0.8):
     """Whiten an image with Olshausen & Field's filter ``|f| exp(-(|f|/f0)^4)`` in the
-    frequency domain (``f0 = f0_fraction`` x Nyquist); returns it with unit variance."""
+    frequency domain (``f0 = f0_fraction`` x Nyquist; 0.8 = 0.4 cycles/pixel, as Olshausen & Field's 200 cycles per 512-pixel picture); returns it with unit variance."""
     img = np.asarray(img, dtype=float)
     img = img - img.mean()
     ny, nx = img.shape
