@@ -83,13 +83,17 @@ def build_directory(label, config, device_name, root=None):
 
 
 _CLOCK_LINE = re.compile(r"^\s*_array_\w+_(dt|t|timestep)\[0\] = [^;]+;\s*$")
+_CODEOBJECT_SUFFIX = re.compile(r"(_codeobject)_\d+\b")
 
 
 def _normalised(text):
-    """Sort runs of consecutive clock-initialisation lines (independent assignments, which
-    Brian2 emits in set-iteration order, i.e. differently from one build to the next)."""
-    lines, out, run = text.split("\n"), [], []
-    for line in lines + [None]:
+    """Generated code with the incidental differences between two builds of one network
+    removed: code-object names that Brian2 numbered to avoid clashes with other live objects
+    (``..._codeobject_1``), and the order of independent clock-initialisation lines (Brian2
+    emits them in set-iteration order)."""
+    text = _CODEOBJECT_SUFFIX.sub(r"\1", text)
+    out, run = [], []
+    for line in text.split("\n") + [None]:
         if line is not None and _CLOCK_LINE.match(line):
             run.append(line.strip())
             continue
@@ -100,20 +104,31 @@ def _normalised(text):
     return "\n".join(out)
 
 
+def _project_files(directory):
+    """The files a build uses: the makefile and its SRCS and H_SRCS (stale files are ignored)."""
+    makefile = os.path.join(directory, "makefile")
+    if not os.path.exists(makefile):
+        return sorted(os.path.relpath(os.path.join(b, f), directory)
+                      for b, _, files in os.walk(directory) for f in files if f.endswith(_SOURCE_SUFFIXES))
+    files = ["makefile"]
+    with open(makefile) as f:
+        for line in f:
+            if line.startswith(("SRCS =", "H_SRCS =")):
+                files += line.split("=", 1)[1].split()
+    return files
+
+
 def source_hash(directory):
-    """SHA-256 over the generated sources and the makefile of a build folder."""
+    """SHA-256 over a build folder's makefile and the sources it compiles, normalised."""
     h = hashlib.sha256()
-    for base, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if d not in ("results", "static_arrays"))
-        for name in sorted(files):
-            if name.endswith(_SOURCE_SUFFIXES) or name in ("makefile", "win_makefile", "sourcefiles.txt"):
-                path = os.path.join(base, name)
-                h.update(os.path.relpath(path, directory).encode())
-                with open(path, "rb") as f:
-                    content = f.read()
-                if name == "main.cpp":
-                    content = _normalised(content.decode()).encode()
-                h.update(content)
+    entries = []
+    for rel in _project_files(directory):
+        with open(os.path.join(directory, rel), "rb") as f:
+            content = f.read().decode(errors="replace")
+        entries.append((_normalised(rel), _normalised(content)))
+    for rel, content in sorted(entries):
+        h.update(rel.encode())
+        h.update(content.encode())
     return h.hexdigest()
 
 

@@ -9,6 +9,7 @@ The ``brianlearn`` command line.
     brianlearn demo [--device D] [--out DIR]
     brianlearn build PROTOCOL --out DIR     self-contained C++ project (make run)
     brianlearn results DIR                  load an exported project's results
+    brianlearn compare SYNAPSE DATASET [--fit PARAM ...] [--params SET] [--pairing P]
 """
 
 import argparse
@@ -90,6 +91,24 @@ def _cmd_results(args):
     return 0
 
 
+def _cmd_compare(args):
+    from brianlearn.protocols.plasticity import compare_command
+
+    _device(args)
+    compare_command(args.synapse, args.dataset, fit_params=args.fit or (), out=args.out, params=args.params,
+                    pairing=args.pairing, device=args.device)
+    return 0
+
+
+def _cmd_datasets(args):
+    from brianlearn.datasets import plasticity
+
+    for name in plasticity.names():
+        table = plasticity.load(name)
+        print(f"{name:<26} {table.meta.get('citation', '')}")
+    return 0
+
+
 def _parser():
     from brianlearn.devices import DEVICES
 
@@ -136,6 +155,21 @@ def _parser():
                         description="Load and summarise the results of an exported project after 'make run'.")
     sp.add_argument("directory")
     sp.set_defaults(func=_cmd_results)
+    sp = sub.add_parser("compare", help="compare a plasticity rule with data (and fit it)",
+                        description="Run a synapse model through a data set's experimental protocol, print "
+                        "model versus data (RMSE, chi2 with the SEMs), optionally fit parameters, write a figure.")
+    sp.add_argument("synapse", help="synapse model, e.g. pair_stdp or triplet_stdp")
+    sp.add_argument("dataset", help="data set, e.g. bi_poo_1998, sjostrom_2001, wang_2005 ('brianlearn datasets')")
+    sp.add_argument("--fit", nargs="+", metavar="PARAM", help="parameters to fit, e.g. A_plus tau_plus")
+    sp.add_argument("--params", default=None, help="shipped parameter set, e.g. pfister_visual_cortex_minimal")
+    sp.add_argument("--pairing", default="trains", choices=("trains", "regular60"),
+                    help="Sjöström protocol: the experiment's trains (default) or 60 regular pairings")
+    sp.add_argument("--out", default="figures", help="folder for the figure (default: figures)")
+    device_opts(sp)
+    sp.set_defaults(func=_cmd_compare)
+    sp = sub.add_parser("datasets", help="list the shipped reference data sets",
+                        description="List the plasticity data sets shipped with brianlearn.")
+    sp.set_defaults(func=_cmd_datasets)
     return p
 
 

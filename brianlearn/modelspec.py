@@ -43,7 +43,8 @@ def format_quantity(value):
 
 
 def _dim_name(dim):
-    return "1" if dim is DIMENSIONLESS else str(get_unit(dim))
+    """A unit name for messages and for equations (``second``, ``volt``, ``1``)."""
+    return "1" if dim is DIMENSIONLESS else dim._str_representation(python_code=True)
 
 
 def _symbol(name, dim):

@@ -23,6 +23,7 @@ import math
 import os
 import sys
 import time
+import weakref
 
 import numpy as np
 from brian2 import NeuronGroup, Network, Quantity, defaultclock, prefs, seed as brian_seed, set_device
@@ -36,6 +37,8 @@ __all__ = ["Protocol", "RunResult", "check_array"]
 
 #: the compiled network currently loaded in Brian2's standalone device
 _ACTIVE = [None]
+#: every compiled run that may hold Brian2 objects
+_RUNS = weakref.WeakSet()
 
 
 def check_array(name, value, ndim=None, shape=None, finite=True):
@@ -77,6 +80,7 @@ class _CompiledRun:
         self.build_info = None
         self._first = (data, signals, valid, state)
         self.builder = None
+        _RUNS.add(self)
 
     # ----------------------------------------------------------- construction
     def _activate_device(self):
@@ -142,9 +146,10 @@ class _CompiledRun:
         self.builder = self.net = self.seed_group = None
 
     def _take_device(self):
-        """Activate this run's device, letting go of the network that held it before."""
-        if _ACTIVE[0] is not None:
-            _ACTIVE[0].release()
+        """Activate this run's device, letting go of every other network's Brian2 objects."""
+        for run in list(_RUNS):
+            if run is not self:
+                run.release()
         _ACTIVE[0] = None
         self._activate_device()  # (reinit: the device lets go of the old code objects)
         # Brian2 names generated objects uniquely among *live* objects: collect the old ones

@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-__all__ = ["record_results", "write_results_md"]
+__all__ = ["record_results", "write_results_md", "figure_main"]
 
 
 def record_results(section, rows, folder="figures", title=None, command=None):
@@ -70,3 +70,22 @@ def write_results_md(folder="figures"):
     with open(path, "w") as f:
         f.write("\n".join(lines))
     return path
+
+
+def figure_main(func, doc, argv=None):
+    """Command line shared by the scripts in ``figures/``: ``[--full] [--device D] [--seed N] [--out DIR]``.
+
+    ``func(out=..., quick=..., seed=..., device=...)`` makes the figure; ``doc`` is the script's
+    docstring (its first line is the description). Figures go next to the scripts by default.
+    """
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
+    p.add_argument("--full", action="store_true", help="the paper's sizes (default: quick)")
+    p.add_argument("--device", default=None, help="runtime, cpp_standalone (default) or cuda_standalone")
+    p.add_argument("--seed", type=int, default=0)
+    here = os.path.dirname(os.path.abspath(sys.argv[0]))
+    p.add_argument("--out", default=here, help=f"output folder (default: the script's folder, {here})")
+    args = p.parse_args(argv)
+    return func(out=args.out, quick=not args.full, seed=args.seed, device=args.device)

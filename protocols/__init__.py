@@ -5,10 +5,12 @@ Learning protocols: one module per learning system, each a `brianlearn.Protocol`
 """
 
 from .demo import ContrastiveDemo
+from .plasticity import PlasticityExperiments
 
-__all__ = ["PROTOCOLS", "get_protocol", "ContrastiveDemo"]
+__all__ = ["PROTOCOLS", "get_protocol", "ContrastiveDemo", "PlasticityExperiments"]
 
-PROTOCOLS = {"demo": ContrastiveDemo}
+#: name -> class with an ``experiment(out, quick, seed, device)`` classmethod (``brianlearn run``)
+PROTOCOLS = {"demo": ContrastiveDemo, "plasticity": PlasticityExperiments}
 
 
 def get_protocol(name):

@@ -84,3 +84,13 @@ def test_console_script_is_installed():
     out = subprocess.run([sys.executable, "-m", "brianlearn.cli", "show", "rate_trace"], capture_output=True,
                          text=True)
     assert out.returncode == 0 and "dr/dt = -r / tau_r : Hz" in out.stdout
+
+
+@pytest.mark.cpp_standalone
+def test_compare_command_prints_model_versus_data(tmp_path, capsys):
+    assert main(["compare", "pair_stdp", "bi_poo_1998", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "RMSE = 0.00 %" in out  # the Bi & Poo parameters reproduce their own fit
+    assert (tmp_path / "plasticity_compare_pair_stdp_bi_poo_1998.png").exists()
+    assert main(["compare", "pair_stdp", "nonsense_2024"]) == 2
+    assert "nonsense_2024" in capsys.readouterr().err

@@ -90,6 +90,27 @@ def test_end_of_trial_updates_count_real_trials_only(device):
     assert res.info["chunks_done"] == 3 and res.records["g.c_b"].shape == (7, 3)
 
 
+def test_source_hash_ignores_incidental_differences(tmp_path):
+    """Code-object numbering and the order of clock initialisations do not change the hash;
+    any other change does."""
+    from brianlearn.buildcache import source_hash
+
+    def project(name, main):
+        d = tmp_path / name
+        (d / "code_objects").mkdir(parents=True)
+        (d / "makefile").write_text(f"SRCS = main.cpp code_objects/{name}.cpp\nH_SRCS = \n")
+        (d / "main.cpp").write_text(main)
+        (d / "code_objects" / f"{name}.cpp").write_text("int f() { return 1; }")
+        return d
+
+    a = project("g_stateupdater_codeobject", "_array_a_t[0] = 0.0;\n_array_b_t[0] = 0.0;\nrun(g_stateupdater_codeobject);")
+    b = project("g_stateupdater_codeobject_1", "_array_b_t[0] = 0.0;\n_array_a_t[0] = 0.0;\nrun(g_stateupdater_codeobject_1);")
+    c = project("g_stateupdater_codeobject_2", "_array_b_t[0] = 0.0;\nrun(g_stateupdater_codeobject_2);\n_array_a_t[0] = 0.0;")
+    assert source_hash(a) == source_hash(b) != source_hash(c)
+    (b / "stale.cpp").write_text("not in the makefile")
+    assert source_hash(a) == source_hash(b)
+
+
 def test_gate_statements_rewrites_only_state_variables():
     code = gate_statements("tmp = 2*x\nx = tmp\ny += 3\nz *= 2", "g(t)", {"x", "y", "z"})
     assert code.splitlines() == ["tmp = 2*x", "x = x + (g(t))*((tmp) - x)", "y += (g(t))*(3)",

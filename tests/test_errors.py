@@ -147,3 +147,17 @@ def test_negative_durations_in_models():
         lif(t_ref=-1 * ms)
     with pytest.raises(ValueError, match="'lif'.*'tau' must be positive"):
         lif(tau=0 * ms)
+
+
+@pytest.mark.runtime
+def test_time_and_voltage_parameters_can_become_variables():
+    from brian2 import NeuronGroup
+
+    from brianlearn.models import lif, pair_stdp
+
+    g = lif.make_group(2, "g_vars", variables=("tau", "theta"))
+    assert "tau" in g.variables and "theta" in g.variables
+    np.testing.assert_allclose(np.asarray(g.tau), 0.015)
+    pre = NeuronGroup(1, "v : 1", threshold="False", name="pre_vars")
+    s = pair_stdp.make_synapses(pre, g, "s_vars", variables=("tau_plus",))
+    assert s.variables["tau_plus"].dim is ms.dim
