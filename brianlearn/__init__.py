@@ -18,6 +18,19 @@ from .network import NetworkBuilder
 from .protocol import Protocol, RunResult
 from .schedule import Phase, Schedule
 
-__all__ = ["use_device", "DEVICES", "DeviceError", "CompilerNotFoundError", "CUDANotAvailableError",
+__all__ = ["SpikingNSM", "use_device", "DEVICES", "DeviceError", "CompilerNotFoundError", "CUDANotAvailableError",
            "Protocol", "RunResult", "Schedule", "Phase", "NetworkBuilder", "NeuronModel", "SynapseModel",
            "BuildInfo", "BUILD_LOG", "__version__"]
+
+
+def __getattr__(name):
+    # learning systems live in brianlearn.protocols (which imports this package): load lazily
+    if name == "SpikingNSM":
+        from .protocols.nsm import SpikingNSM
+
+        return SpikingNSM
+    if name == "EquilibriumPropagation":
+        from .protocols.eqprop import EquilibriumPropagation
+
+        return EquilibriumPropagation
+    raise AttributeError(f"module 'brianlearn' has no attribute '{name}'")

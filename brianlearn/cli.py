@@ -92,7 +92,7 @@ def _cmd_results(args):
 
 
 def _cmd_compare(args):
-    from brianlearn.protocols.plasticity import compare_command
+    from brianlearn.protocols.plasticity_figures import compare_command
 
     _device(args)
     compare_command(args.synapse, args.dataset, fit_params=args.fit or (), out=args.out, params=args.params,

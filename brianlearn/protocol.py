@@ -194,13 +194,15 @@ class _CompiledRun:
         run_args = {self.seed_group.bl_seed: chunk_seed}
         for key, (obj, var, size) in b.learned.items():
             value = _check_size(key, state[key], size)
-            run_args[getattr(obj, var)] = Quantity(value.reshape(-1) if size > 1 else value.reshape(()),
+            run_args[getattr(obj, var)] = Quantity(np.ascontiguousarray(value.reshape(-1)) if size > 1 else value.reshape(()),
                                                    dim=obj.variables[var].dim)
+        dev = get_device()
         for name, ta in b.timed_arrays.items():
+            if ta not in dev.timed_arrays:  # not used by any code: not in the binary
+                continue
             values = _timed_array_values(name, data, signals, valid)
             if values is not None:
-                run_args[ta] = Quantity(values, dim=ta.values.dim if hasattr(ta.values, "dim") else None)
-        dev = get_device()
+                run_args[ta] = Quantity(np.ascontiguousarray(values), dim=getattr(ta.values, "dim", None))
         dev.run(directory=self.directory, run_args=run_args, with_output=bool(self.protocol.progress))
         try:
             return self._read()

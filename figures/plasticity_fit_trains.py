@@ -6,7 +6,7 @@ Writes ``plasticity_fit_trains.png`` next to this script and its rows of ``RESUL
     python figures/plasticity_fit_trains.py [--full] [--device cpp_standalone|runtime] [--seed N] [--out DIR]
 """
 
-from brianlearn.protocols.plasticity import figure_fit_trains
+from brianlearn.protocols.plasticity_figures import figure_fit_trains
 from brianlearn.results import figure_main
 
 if __name__ == "__main__":

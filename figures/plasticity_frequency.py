@@ -6,7 +6,7 @@ Writes ``plasticity_frequency.png`` next to this script and its rows of ``RESULT
     python figures/plasticity_frequency.py [--full] [--device cpp_standalone|runtime] [--seed N] [--out DIR]
 """
 
-from brianlearn.protocols.plasticity import figure_frequency
+from brianlearn.protocols.plasticity_figures import figure_frequency
 from brianlearn.results import figure_main
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ Writes ``plasticity_rate_difference.png`` next to this script and its rows of ``
     python figures/plasticity_rate_difference.py [--full] [--device cpp_standalone|runtime] [--seed N] [--out DIR]
 """
 
-from brianlearn.protocols.plasticity import figure_rate_difference
+from brianlearn.protocols.plasticity_figures import figure_rate_difference
 from brianlearn.results import figure_main
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ Writes ``plasticity_triplets.png`` next to this script and its rows of ``RESULTS
     python figures/plasticity_triplets.py [--full] [--device cpp_standalone|runtime] [--seed N] [--out DIR]
 """
 
-from brianlearn.protocols.plasticity import figure_triplets
+from brianlearn.protocols.plasticity_figures import figure_triplets
 from brianlearn.results import figure_main
 
 if __name__ == "__main__":

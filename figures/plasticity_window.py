@@ -6,7 +6,7 @@ Writes ``plasticity_window.png`` next to this script and its rows of ``RESULTS.m
     python figures/plasticity_window.py [--full] [--device cpp_standalone|runtime] [--seed N] [--out DIR]
 """
 
-from brianlearn.protocols.plasticity import figure_window
+from brianlearn.protocols.plasticity_figures import figure_window
 from brianlearn.results import figure_main
 
 if __name__ == "__main__":

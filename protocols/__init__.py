@@ -5,12 +5,13 @@ Learning protocols: one module per learning system, each a `brianlearn.Protocol`
 """
 
 from .demo import ContrastiveDemo
+from .nsm import NSMNetwork
 from .plasticity import PlasticityExperiments
 
-__all__ = ["PROTOCOLS", "get_protocol", "ContrastiveDemo", "PlasticityExperiments"]
+__all__ = ["PROTOCOLS", "get_protocol", "ContrastiveDemo", "NSMNetwork", "PlasticityExperiments"]
 
 #: name -> class with an ``experiment(out, quick, seed, device)`` classmethod (``brianlearn run``)
-PROTOCOLS = {"demo": ContrastiveDemo, "plasticity": PlasticityExperiments}
+PROTOCOLS = {"demo": ContrastiveDemo, "nsm": NSMNetwork, "plasticity": PlasticityExperiments}
 
 
 def get_protocol(name):

@@ -125,15 +125,27 @@ class NSMNetwork(Protocol):
     Learned: ``nsm_ff.w`` (``W``, pre-major: ``w[i*k + j] = W[j, i]``), ``nsm_lat.w`` (``Mbar``),
     ``nsm_out.Mii``, ``nsm_out.bb``. Per-trial signal ``lr`` (the learning rate; 0 = no learning).
 
+    Parameters
+    ----------
+    n_features, n_components : int
+        Input dimension and number of output neurons ``k`` (defaults: 64 and 64, digits).
+    alpha, lam1, lam2 : float
+    duration, dt : float or Quantity
+        Per-sample simulation time and step, paper units (1 unit = 1 ms).
+    reset : {'subtract', 'zero'}
+    **kwds
+        `Protocol` arguments (``device``, ``seed``, ``chunk_size``, ``progress``).
+
     In the first time step of a trial, in this order: end-of-trial output ``y = count/duration``
     and updates of the previous trial (``when='start'``), recording, then (``when='groups'``)
     the summed ``Wx`` with the new ``W`` and ``x``, then ``I = Wx - alpha b - lam1``, ``V = 0``.
     """
 
     name = "nsm"
-    trial_signal_defaults = {"lr": 0.0}
+    #: the paper's learning rate of the first 10^4 samples (`SpikingNSM` always passes its own)
+    trial_signal_defaults = {"lr": 1e-3}
 
-    def __init__(self, n_features, n_components, alpha=0.0, lam1=0.0, lam2=0.0, duration=500, dt=0.01,
+    def __init__(self, n_features=64, n_components=64, alpha=0.0, lam1=0.0, lam2=0.0, duration=500, dt=0.01,
                  reset="subtract", **kwds):
         super().__init__(**kwds)
         self.n_features, self.k = int(n_features), int(n_components)
@@ -152,9 +164,13 @@ class NSMNetwork(Protocol):
         return {"x": self.n_features}
 
     def initial_state(self, rng):
-        if self.init_state is None:
-            raise RuntimeError("NSMNetwork needs init_state (set by SpikingNSM).")
-        return dict(self.init_state)
+        if self.init_state is not None:  # set by SpikingNSM
+            return dict(self.init_state)
+        # the paper's MNIST initialisation: W ~ U[0, 1/sqrt(k)], M = I, b = 0
+        k, n = self.k, self.n_features
+        W = rng.uniform(0, 1 / np.sqrt(k), (k, n))
+        return {"nsm_ff.w": W.T.ravel(), "nsm_lat.w": np.zeros(k * k), "nsm_out.Mii": np.ones(k),
+                "nsm_out.bb": np.zeros(k)}
 
     def build_network(self, b):
         from brian2 import linked_var
@@ -230,7 +246,7 @@ class _NSMBase:
         self.n_samples_seen_ = 0
         self.history_ = []
 
-    def fit(self, X, n_iter=None, X_val=None, eval_every=None, shuffle=True):
+    def fit(self, X, n_iter=None, X_val="auto", eval_every=None, shuffle=True):
         """Learn from ``X`` (n_samples, n_features), starting from the initial weights.
 
         Parameters
@@ -239,12 +255,20 @@ class _NSMBase:
         n_iter : int, optional
             Samples presented (default ``len(X)``); each a randomly chosen row of ``X`` (with
             ``shuffle``, as in the paper) or the rows in order, cycling.
-        X_val : array, optional
-            Held-out samples for the learning history (NSM cost of their outputs, ``history_``).
+        X_val : array or 'auto' or None
+            Held-out samples for the learning history ``history_`` (NSM cost of their outputs,
+            evaluated about 10 times per fit). ``'auto'`` (default): the last
+            ``min(100, len(X) // 10)`` rows of ``X`` are held out (not trained on) when ``X``
+            has at least 50 rows; ``None``: no history.
         eval_every : int, optional
             Samples between evaluations of the held-out cost (default: about 10 per fit).
         """
         X = check_array("X", X, ndim=2)
+        if isinstance(X_val, str):
+            if X_val != "auto":
+                raise ValueError(f"X_val must be an array, 'auto' or None, got {X_val!r}.")
+            n_val = min(100, len(X) // 10) if len(X) >= 50 else 0
+            X, X_val = (X[:-n_val], X[-n_val:]) if n_val else (X, None)
         self.W_ = None
         self._check_params()
         self._init(X.shape[1])

@@ -208,3 +208,32 @@ def test_runtime_and_cpp_standalone_agree_on_two_phase_learning():
     np.testing.assert_allclose(sa.state["ff.w"], rt.state["ff.w"], rtol=1e-9)
     for key in rt.records:
         np.testing.assert_allclose(sa.records[key], rt.records[key], rtol=1e-9)
+
+
+class _Unused(Protocol):
+    """Declares a data set no code reads; gets Fortran-ordered arrays."""
+
+    name = "unused_data"
+
+    def __init__(self, **kwds):
+        super().__init__(chunk_size=3, **kwds)
+        self.schedule = Schedule([Phase("a", 0.3 * ms)], dt=0.1 * ms)
+
+    def data_shapes(self):
+        return {"x": 2}
+
+    def initial_state(self, rng):
+        return {"g.w": np.asfortranarray(np.ones((2, 2)))[:, 0]}
+
+    def build_network(self, b):
+        g = NeuronGroup(2, "w : 1", clock=b.clock, name="g")
+        b.add(g)
+        b.learn(g, "w")
+        b.data("x")
+        b.on_trial_end(g, "w += 1")
+
+
+@pytest.mark.cpp_standalone
+def test_unused_arrays_and_fortran_ordered_input():
+    res = _Unused(device="cpp_standalone").run_trials({"x": np.asfortranarray(np.ones((3, 2)))})
+    np.testing.assert_array_equal(res.state["g.w"], [4.0, 4.0])  # three real trials

@@ -12,6 +12,7 @@ from brian2 import Hz, ms, prefs, second
 from brianlearn.datasets import plasticity as data
 from brianlearn.modelspec import SynapseModel
 from brianlearn.protocols import plasticity as pl
+from brianlearn.protocols import plasticity_figures as plf
 
 SJ_FREQS = [0.1, 10, 20, 40, 50] * Hz
 
@@ -325,7 +326,7 @@ def test_bad_input_raises_clear_value_errors():
 
 @pytest.mark.cpp_standalone
 def test_compare_command_prints_table_and_writes_figure(tmp_path, capsys):
-    out = pl.compare_command("pair_stdp", "bi_poo_1998", out=str(tmp_path), params="bi_poo_1998",
+    out = plf.compare_command("pair_stdp", "bi_poo_1998", out=str(tmp_path), params="bi_poo_1998",
                              device="cpp_standalone")
     text = capsys.readouterr().out
     assert "RMSE" in text and "dt = -100 ms" in text
@@ -335,7 +336,7 @@ def test_compare_command_prints_table_and_writes_figure(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_experiment_regenerates_figures_and_results(tmp_path):
-    res = pl.experiment(out=str(tmp_path), quick=True, seed=0)
+    res = plf.experiment(out=str(tmp_path), quick=True, seed=0)
     for name in ("window", "frequency", "fit_trains", "triplets", "rate_difference"):
         assert (tmp_path / f"plasticity_{name}.png").exists()
     text = (tmp_path / "RESULTS.md").read_text()

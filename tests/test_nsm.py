@@ -1,0 +1,124 @@
+"""Spiking NSM learning (Pehlevan 2019, arXiv:1902.01429): in-simulation rules vs NumPy."""
+
+import numpy as np
+import pytest
+
+from brianlearn.datasets.images import load_digits_data
+from brianlearn.protocols.nsm import AnalogNSM, SpikingNSM, elastic_net_reference, nsm_cost, paper_eta
+
+
+def _digits(n_train, n_val, seed=0):
+    X = load_digits_data()
+    X = X[np.random.default_rng(seed).permutation(len(X))]
+    return X[:n_train], X[n_train:n_train + n_val]
+
+
+def test_nsm_cost_and_eta():
+    """The cost is the paper's eq. 1 (checked on a brute-force double sum); the schedule is the paper's."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(5, 3)), np.abs(rng.normal(size=(5, 2)))
+    a, l1, l2 = 0.4, 0.2, 0.3
+    T = len(X)
+    brute = sum((X[t] @ X[s] - Y[t] @ Y[s] - a * a) ** 2 for t in range(T) for s in range(T)) / (2 * T * T)
+    brute += 2 * l1 / T * np.abs(Y).sum() + l2 / T * (Y ** 2).sum()
+    assert nsm_cost(X, Y, a, l1, l2) == pytest.approx(brute)
+    np.testing.assert_allclose(paper_eta([0, 9999, 10000, 99999, 100000]), [1e-3, 1e-3, 1e-5, 1e-5, 0.5e-5])
+
+
+def test_analog_dynamics_reach_the_elastic_net_minimum():
+    """The analog network's fixed point is the convex solver's minimum of h."""
+    X, _ = _digits(5, 0)
+    net = AnalogNSM(6, alpha=0.3, lam1=0.2, lam2=0.1, seed=1)
+    net._check_params()
+    net._init(64)
+    net.M_ = net.M_ + 0.05 * (1 - np.eye(6))
+    net.b_ = np.linspace(0, 1, 6)
+    y = net.transform(X)
+    ref = elastic_net_reference(X @ net.W_.T, net.M_, net.b_, 0.3, 0.2, 0.1)
+    np.testing.assert_allclose(y, ref, atol=1e-6)
+
+
+@pytest.mark.cpp_standalone
+def test_in_simulation_rules_equal_numpy_rules():
+    """W, Mbar, M_ii and b updates inside the compiled simulation equal the NumPy rules applied
+    to the spiking outputs of the same trials (and each trial's update uses its own x and y)."""
+    X, _ = _digits(12, 0, seed=2)
+    etas = np.linspace(0.05, 0.2, 12)
+    net = SpikingNSM(5, alpha=0.5, lam1=0.1, lam2=0.1, eta=etas, duration=50, dt=0.05, seed=3, chunk_size=6)
+    net.partial_fit(X[:6])
+    W, M, b = net.W_.copy(), net.M_.copy(), net.b_.copy()
+    W0 = W.copy()
+    net.partial_fit(X[6:])  # second chunk: starts from the carried state
+    Y = net.last_outputs_
+    assert Y.shape == (6, 5) and Y.sum() > 0
+    for t in range(6):
+        eta, x, y = etas[6 + t], X[6 + t], Y[t]
+        W += eta * (np.outer(y, x) - W)
+        M += eta * (np.outer(y, y) - M)
+        b += eta * (0.5 * y - b)
+    np.testing.assert_allclose(net.W_, W, atol=1e-12)
+    np.testing.assert_allclose(net.M_, M, atol=1e-12)
+    np.testing.assert_allclose(net.b_, b, atol=1e-12)
+    assert np.abs(net.W_ - W0).max() > 1e-3
+    # transform does not learn, and gives the elastic-net minimum for the learned weights
+    Y2 = net.transform(X[:3])
+    np.testing.assert_allclose(net.W_, W, atol=1e-12)
+    ref = elastic_net_reference(X[:3] @ W.T, M, b, 0.5, 0.1, 0.1)
+    assert np.linalg.norm(Y2 - ref) / np.linalg.norm(ref) < 0.1
+
+
+@pytest.mark.cpp_standalone
+def test_spiking_cost_within_5_percent_of_analog():
+    """Acceptance: the spiking NSM's held-out cost ends within 5 % of the NumPy analog network's
+    (same data, seed, sample order and learning rates), and learning lowers it."""
+    Xtr, Xval = _digits(200, 50)
+    kw = dict(alpha=0.0, lam1=0.5, lam2=0.0, eta=0.01, seed=0)
+    s = SpikingNSM(8, duration=200, dt=0.02, chunk_size=50, **kw).fit(Xtr, X_val=Xval, eval_every=200)
+    a = AnalogNSM(8, solver="exact", **kw).fit(Xtr, X_val=Xval, eval_every=200)
+    cs, ca = s.history[-1, 1], a.history[-1, 1]
+    assert s.history[0, 1] > 3 * cs  # it learned
+    assert abs(cs - ca) / ca < 0.05, (cs, ca)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n_components=0), "n_components"),
+    (dict(alpha=-1), "alpha"),
+    (dict(lam1=np.nan), "lam1"),
+    (dict(eta=2.0), "eta"),
+    (dict(eta="fast"), "eta"),
+    (dict(reset="none"), "reset"),
+    (dict(duration=-1), "duration"),
+])
+def test_bad_parameters(kwargs, match):
+    kw = dict(n_components=3)
+    kw.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        SpikingNSM(**kw)
+
+
+def test_bad_data():
+    net = AnalogNSM(3, seed=0)
+    with pytest.raises(ValueError, match="X"):
+        net.fit(np.ones(5))
+    with pytest.raises(ValueError, match="NaN"):
+        net.fit(np.array([[1.0, np.nan]]))
+    with pytest.raises(ValueError, match="not fitted"):
+        net.transform(np.ones((2, 2)))
+    net.fit(np.ones((4, 2)))
+    with pytest.raises(ValueError, match="2 features"):
+        net.transform(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="not fitted"):
+        SpikingNSM(3).transform(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="W_init"):
+        SpikingNSM(3, W_init=np.ones((2, 2))).fit(np.ones((4, 5)))
+
+
+def test_auto_held_out_history():
+    """fit() holds out a subset by default and records the NSM cost on it, which learning lowers."""
+    X, _ = _digits(200, 0, seed=4)
+    net = AnalogNSM(4, lam1=0.1, eta=0.02, seed=0, solver="exact").fit(X)
+    h = net.history
+    assert net.n_samples_seen_ == 180 and h.shape == (11, 2)
+    np.testing.assert_allclose(h[:, 0], np.arange(0, 181, 18))
+    assert h[-1, 1] < 0.5 * h[0, 1]
+    assert h[-1, 1] == pytest.approx(net.cost(X[180:]))
