@@ -373,7 +373,7 @@ def test_nudging_factor_and_somatic_drive():
 # --------------------------------------------------------------------------- 7. validation
 @pytest.mark.runtime
 def test_parameter_override_validation():
-    with pytest.raises(ValueError, match=r"'lif'.*'tau'.*units of s\b"):
+    with pytest.raises(ValueError, match=r"'lif'.*'tau'.*units of second\b"):
         lif(tau=5 * mV)
     with pytest.raises(ValueError, match=r"'lif'.*unknown parameter 'foo'"):
         lif(foo=1)
