@@ -165,10 +165,15 @@ class NetworkBuilder:
         self.objects.append(op)
         return op
 
-    def on_trial_start(self, group, code):
-        """Run ``code`` at the start of every trial, after the end-of-trial code (resets)."""
+    def on_trial_start(self, group, code, when="start", order=0):
+        """Run ``code`` at the start of every trial, after the end-of-trial code (resets).
+
+        ``when`` places it in another slot of the trial's first time step (e.g. ``'after_groups'``
+        to read a ``(summed)`` variable already updated for the new trial); ``order`` sorts
+        several start-of-trial operations.
+        """
         _check_assignments(group, code)
-        op = group.run_regularly(code, clock=self.trial_clock, when="start", order=_ORDER_TRIAL_START,
+        op = group.run_regularly(code, clock=self.trial_clock, when=when, order=_ORDER_TRIAL_START + order,
                                  name=self._op_name(group, "trial_start"))
         self.objects.append(op)
         return op
