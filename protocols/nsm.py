@@ -34,12 +34,12 @@ scikit-learn-style estimator; `AnalogNSM` is the non-spiking NumPy reference (th
 import numpy as np
 from brian2 import NeuronGroup, Synapses
 
-from brianlearn.models.perfect_if import RESETS, perfect_if
+from brianlearn.models.perfect_if import RESETS
 from brianlearn.protocol import Protocol, check_array
 from brianlearn.schedule import Phase, Schedule
 
 from .nsm_solver import (TIME_UNIT, as_time, elastic_net_objective, elastic_net_reference, lateral_synapse,
-                         solver_check_problems, spiking_elastic_net)
+                         solver_check_problems, solver_neuron_model, spiking_elastic_net)
 
 __all__ = ["spiking_elastic_net", "elastic_net_reference", "elastic_net_objective", "solver_check_problems",
            "SpikingNSM", "AnalogNSM", "NSMNetwork", "nsm_cost", "paper_eta", "experiment", "TIME_UNIT"]
@@ -98,22 +98,8 @@ def nsm_neuron_model(reset="subtract", lam2=0.0):
     """The output neuron: ``models.perfect_if`` with the homeostatic threshold ``lam2 + Mii``,
     the bias ``b`` (``bb``), the end-of-trial output ``y`` and the feed-forward drive ``Wx``
     (linked to the trial-clock group that sums it)."""
-    if reset not in RESETS:
-        raise ValueError(f"reset must be one of {sorted(RESETS)}, got {reset!r}.")
-    return perfect_if.replace(
-        equations="""
-            dv/dt = I / tau : 1
-            dI/dt = (bias - I) / tau_s : 1
-            count : 1
-            y : 1
-            bias : 1
-            Mii : 1
-            bb : 1
-            theta = lam2 + Mii : 1
-            Wx : 1 (linked)
-        """,
-        reset=RESETS[reset],
-        parameters={"tau": TIME_UNIT, "tau_s": TIME_UNIT, "lam2": float(lam2)})
+    return solver_neuron_model(reset, extra="Mii : 1\nbb : 1\ntheta = lam2 + Mii : 1\nWx : 1 (linked)",
+                               lam2=float(lam2))
 
 
 class NSMNetwork(Protocol):

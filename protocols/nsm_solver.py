@@ -207,22 +207,17 @@ def solver_check_problems(k, n, seed=0, alpha=0.3, lam1=0.3, lam2=0.1, min_norm=
 
 
 # ------------------------------------------------------------------ spiking solver
-def solver_neuron_model(reset="subtract"):
-    """The perfect-IF neuron of the solver: ``models.perfect_if`` with per-neuron bias and
-    threshold as state variables (set at every trial start) and time constants of 1 paper unit."""
+def solver_neuron_model(reset="subtract", extra="theta : 1", **parameters):
+    """The perfect-IF neuron of the solver: ``models.perfect_if``'s equations (edit them there)
+    plus the output ``y`` and per-neuron ``bias`` as state variables, time constants of 1 paper
+    unit, and ``extra`` equations (default: a per-neuron threshold ``theta`` set at every trial
+    start). ``parameters`` adds namespace constants used by ``extra``."""
     if reset not in RESETS:
         raise ValueError(f"reset must be one of {sorted(RESETS)}, got {reset!r}.")
     return perfect_if.replace(
-        equations="""
-            dv/dt = I / tau : 1
-            dI/dt = (bias - I) / tau_s : 1
-            count : 1
-            y : 1
-            bias : 1
-            theta : 1
-        """,
+        equations=str(perfect_if.equations) + "\ny : 1\nbias : 1\n" + extra,
         reset=RESETS[reset],
-        parameters={"tau": TIME_UNIT, "tau_s": TIME_UNIT})
+        parameters={"tau": TIME_UNIT, "tau_s": TIME_UNIT, **parameters})
 
 
 #: lateral inhibition by Mbar: each spike of j lowers I_i by Mbar_ij
