@@ -18,7 +18,7 @@ from .network import NetworkBuilder
 from .protocol import Protocol, RunResult
 from .schedule import Phase, Schedule
 
-__all__ = ["SpikingNSM", "use_device", "DEVICES", "DeviceError", "CompilerNotFoundError", "CUDANotAvailableError",
+__all__ = ["SpikingNSM", "EquilibriumPropagation", "use_device", "DEVICES", "DeviceError", "CompilerNotFoundError", "CUDANotAvailableError",
            "Protocol", "RunResult", "Schedule", "Phase", "NetworkBuilder", "NeuronModel", "SynapseModel",
            "BuildInfo", "BUILD_LOG", "__version__"]
 

@@ -21,7 +21,6 @@ from brian2.units.fundamentalunits import (
     DIMENSIONLESS,
     DimensionMismatchError,
     get_dimensions,
-    get_unit,
 )
 from brian2.utils.stringtools import get_identifiers
 

@@ -5,13 +5,16 @@ Learning protocols: one module per learning system, each a `brianlearn.Protocol`
 """
 
 from .demo import ContrastiveDemo
+from .eqprop_rate import RateEPNetwork
 from .nsm import NSMNetwork
 from .plasticity import PlasticityExperiments
 
-__all__ = ["PROTOCOLS", "get_protocol", "ContrastiveDemo", "NSMNetwork", "PlasticityExperiments"]
+__all__ = ["PROTOCOLS", "get_protocol", "ContrastiveDemo", "RateEPNetwork", "NSMNetwork",
+           "PlasticityExperiments"]
 
 #: name -> class with an ``experiment(out, quick, seed, device)`` classmethod (``brianlearn run``)
-PROTOCOLS = {"demo": ContrastiveDemo, "nsm": NSMNetwork, "plasticity": PlasticityExperiments}
+PROTOCOLS = {"demo": ContrastiveDemo, "eqprop": RateEPNetwork, "nsm": NSMNetwork,
+             "plasticity": PlasticityExperiments}
 
 
 def get_protocol(name):

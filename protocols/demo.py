@@ -84,9 +84,10 @@ class ContrastiveDemo(Protocol):
 
     def build_network(self, b):
         s = self.schedule
-        data_x, data_y = b.data("x"), b.data("y")
+        b.data("x"), b.data("y")  # the TimedArrays data_x(t, i), data_y(t, i)
         # n_in input neurons and one constantly firing bias neuron (index n_in)
-        inputs = self.input_model.extend(phase_rates).make_group(self.n_in + 1, "inputs", variables=("bias",), clock=b.clock)
+        inputs = self.input_model.extend(phase_rates).make_group(self.n_in + 1, "inputs", variables=("bias",),
+                                                                 clock=b.clock)
         out = self.output_model.make_group(self.n_out, "outputs", clock=b.clock)
         # dendritic input I_dend = sum_j w_ij r_j, summed every time step
         syn_model = self.synapse_model.replace(

@@ -270,7 +270,7 @@ class ElasticNetSolver(Protocol):
 
     def build_network(self, b):
         k = self.k
-        data_wx, data_b = b.data("wx"), b.data("b")
+        b.data("wx"), b.data("b")  # the TimedArrays data_wx(t, i), data_b(t, i)
         out = self.neuron_model.make_group(k, "nsm_out", clock=b.clock)
         lat = lateral_synapse.make_synapses(out, out, "nsm_lat", clock=b.clock)  # all to all, pre-major
         b.add(out, lat)
