@@ -457,6 +457,12 @@ class Protocol:
             csig = {k: _pad(v[lo:hi], chunk) for k, v in signals.items()}
             compiled = self._compiled_for(chunk, cdata, csig, valid, state)
             state, rec = compiled.execute(cdata, csig, valid, state, chunk_seed=self._chunk_seed(c))
+            bad = [k for k, v in state.items() if not np.all(np.isfinite(v))]
+            if bad:  # never a silent wrong result
+                raise FloatingPointError(
+                    f"Learned variable(s) {bad} became NaN or infinite in chunk {c + 1} (samples {lo}-{hi}). "
+                    "Check the learning rate and the end-of-trial code: gates multiply, they do not stop "
+                    "an expression (e.g. a division by a '_ended' signal that is 0 at t = 0) from being evaluated.")
             for key, value in rec.items():
                 records[key] = np.concatenate([records[key], value[: hi - lo]]) if key in records else value[: hi - lo]
             done_chunks = c + 1

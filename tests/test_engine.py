@@ -237,3 +237,20 @@ class _Unused(Protocol):
 def test_unused_arrays_and_fortran_ordered_input():
     res = _Unused(device="cpp_standalone").run_trials({"x": np.asfortranarray(np.ones((3, 2)))})
     np.testing.assert_array_equal(res.state["g.w"], [4.0, 4.0])  # three real trials
+
+
+class _Diverges(_Unused):
+    name = "diverges"
+
+    def build_network(self, b):
+        g = NeuronGroup(2, "w : 1", clock=b.clock, name="g")
+        b.add(g)
+        b.learn(g, "w")
+        b.data("x")
+        b.on_trial_end(g, "w *= 1e300")
+
+
+@pytest.mark.cpp_standalone
+def test_diverging_learning_is_reported_not_returned():
+    with pytest.raises(FloatingPointError, match="'g.w'.*became NaN or infinite in chunk 1"):
+        _Diverges(device="cpp_standalone").run_trials({"x": np.ones((3, 2))})
