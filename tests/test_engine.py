@@ -254,3 +254,18 @@ class _Diverges(_Unused):
 def test_diverging_learning_is_reported_not_returned():
     with pytest.raises(FloatingPointError, match="'g.w'.*became NaN or infinite in chunk 1"):
         _Diverges(device="cpp_standalone").run_trials({"x": np.ones((3, 2))})
+
+
+@pytest.mark.cpp_standalone
+def test_openmp_threads_give_the_same_learning():
+    """Summed dendritic input and per-synapse updates are thread-safe: 2 threads = 1 thread."""
+    from brianlearn.devices import DeviceConfig
+    from brianlearn.protocols.demo import ContrastiveDemo, teacher_task
+
+    X, Y, _ = teacher_task(6, seed=11)
+    kw = dict(seed=4, window=50 * ms, settle=10 * ms, chunk_size=6)
+    one = ContrastiveDemo(device=DeviceConfig("cpp_standalone"), **kw).fit(X, Y)
+    two = ContrastiveDemo(device=DeviceConfig("cpp_standalone", threads=2), **kw).fit(X, Y)
+    np.testing.assert_array_equal(two.state["ff.w"], one.state["ff.w"])
+    for key in one.records:
+        np.testing.assert_array_equal(two.records[key], one.records[key])
