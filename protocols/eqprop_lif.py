@@ -40,6 +40,8 @@ from brianlearn.modelspec import NeuronModel
 from brianlearn.protocol import Protocol
 from brianlearn.schedule import Phase, Schedule
 
+from .eqprop_rate import layers_to_state, state_to_layers
+
 __all__ = ["LIFEPNetwork", "lif_ep_hidden", "lif_ep_output", "lif_experiment", "default_etas", "lif_drive"]
 
 _COMMON = dict(tau=15 * ms, tau_s=5 * ms, tau_r=40 * ms, u0=20 * mV, u_r=0 * mV, theta=20 * mV, t_ref=5 * ms,
@@ -168,22 +170,14 @@ class LIFEPNetwork(Protocol):
 
         return init_weights(self.sizes, rng, output_scale)
 
+    #: learned-variable names of forward weights, top-down weights and biases (layer index)
+    layer_keys = ("lif_W{}.w", "lif_B{}.w", "lif_bias{}.w")
+
     def state_from_weights(self, Ws, Bs, bs):
-        st = {}
-        for l, W in enumerate(Ws):
-            st[f"lif_W{l}.w"] = np.asarray(W, dtype=float).T.ravel().copy()
-            st[f"lif_bias{l + 1}.w"] = np.asarray(bs[l], dtype=float).copy()
-        for l, B in enumerate(Bs):
-            if B is not None:
-                st[f"lif_B{l}.w"] = np.asarray(B, dtype=float).T.ravel().copy()
-        return st
+        return layers_to_state(Ws, Bs, bs, self.layer_keys)
 
     def weights_from_state(self, state):
-        n = self.sizes
-        Ws = [state[f"lif_W{l}.w"].reshape(n[l], n[l + 1]).T.copy() for l in range(len(n) - 1)]
-        Bs = [None] + [state[f"lif_B{l}.w"].reshape(n[l + 1], n[l]).T.copy() for l in range(1, len(n) - 1)]
-        bs = [state[f"lif_bias{l}.w"].copy() for l in range(1, len(n))]
-        return Ws, Bs, bs
+        return state_to_layers(state, self.sizes, self.layer_keys)
 
     def decode(self, rho):
         """Output values ``(n, n_out)`` from output-population rates ``(n, n_out * P)``."""

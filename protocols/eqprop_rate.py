@@ -61,6 +61,32 @@ rate_ep_neuron = NeuronModel(
 )
 
 
+def layers_to_state(Ws, Bs, bs, keys):
+    """Learned-variable arrays (synapses pre-major) from per-layer weights and biases.
+
+    ``keys`` = (forward, top-down, bias) name patterns, formatted with the layer index
+    (biases with the index of the layer they belong to, 1..L)."""
+    w_key, b_key, bias_key = keys
+    st = {}
+    for l, W in enumerate(Ws):
+        st[w_key.format(l)] = np.asarray(W, dtype=float).T.ravel().copy()
+        st[bias_key.format(l + 1)] = np.asarray(bs[l], dtype=float).copy()
+    for l, B in enumerate(Bs):
+        if B is not None:
+            st[b_key.format(l)] = np.asarray(B, dtype=float).T.ravel().copy()
+    return st
+
+
+def state_to_layers(state, sizes, keys):
+    """``(Ws, Bs, bs)`` from learned-variable arrays (inverse of `layers_to_state`)."""
+    w_key, b_key, bias_key = keys
+    n = sizes
+    Ws = [state[w_key.format(l)].reshape(n[l], n[l + 1]).T.copy() for l in range(len(n) - 1)]
+    Bs = [None] + [state[b_key.format(l)].reshape(n[l + 1], n[l]).T.copy() for l in range(1, len(n) - 1)]
+    bs = [state[bias_key.format(l)].copy() for l in range(1, len(n))]
+    return Ws, Bs, bs
+
+
 class RateEPNetwork(Protocol):
     """The rate EP network as a `brianlearn.Protocol` (one trial per sample).
 
@@ -122,25 +148,16 @@ class RateEPNetwork(Protocol):
         X, Y = two_link_arm(1000 if quick else 20000, seed=seed)
         return {"x": X, "y": Y}
 
-    @staticmethod
-    def state_from_weights(Ws, Bs, bs):
+    #: learned-variable names of forward weights, top-down weights and biases (layer index)
+    layer_keys = ("ep_W{}.w", "ep_B{}.w", "ep_L{}.b")
+
+    def state_from_weights(self, Ws, Bs, bs):
         """Learned-variable arrays from ``W_l`` (n_{l+1}, n_l), ``B_l`` (n_l, n_{l+1}) and biases."""
-        st = {}
-        for l, W in enumerate(Ws):
-            st[f"ep_W{l}.w"] = np.asarray(W, dtype=float).T.ravel().copy()
-            st[f"ep_L{l + 1}.b"] = np.asarray(bs[l], dtype=float).copy()
-        for l, B in enumerate(Bs):
-            if B is not None:
-                st[f"ep_B{l}.w"] = np.asarray(B, dtype=float).T.ravel().copy()
-        return st
+        return layers_to_state(Ws, Bs, bs, self.layer_keys)
 
     def weights_from_state(self, state):
         """``(Ws, Bs, bs)`` from learned-variable arrays (inverse of `state_from_weights`)."""
-        n = self.sizes
-        Ws = [state[f"ep_W{l}.w"].reshape(n[l], n[l + 1]).T.copy() for l in range(len(n) - 1)]
-        Bs = [None] + [state[f"ep_B{l}.w"].reshape(n[l + 1], n[l]).T.copy() for l in range(1, len(n) - 1)]
-        bs = [state[f"ep_L{l}.b"].copy() for l in range(1, len(n))]
-        return Ws, Bs, bs
+        return state_to_layers(state, self.sizes, self.layer_keys)
 
     def build_network(self, b):
         n, L = self.sizes, len(self.sizes) - 1
