@@ -40,12 +40,16 @@ class BuildInfo:
         Whether the compiler ran (``False``: the cached binary was reused).
     seconds : float
         Time spent compiling (0 when cached).
+    changed : tuple of str
+        Why the compiler ran: the generated files whose (normalised) content differs from the
+        last successful build in this folder, or a reason such as ``"no previous build"``.
     """
 
     directory: str
     source_hash: str
     compiled: bool
     seconds: float
+    changed: tuple = ()
 
 
 #: Every build of this process, in order (tests assert on it)
@@ -118,18 +122,44 @@ def _project_files(directory):
     return files
 
 
-def source_hash(directory):
-    """SHA-256 over a build folder's makefile and the sources it compiles, normalised."""
-    h = hashlib.sha256()
-    entries = []
+def _file_hashes(directory):
+    """``{normalised file name: SHA-256 of its normalised content}`` for the project's files."""
+    hashes = {}
     for rel in _project_files(directory):
         with open(os.path.join(directory, rel), "rb") as f:
             content = f.read().decode(errors="replace")
-        entries.append((_normalised(rel), _normalised(content)))
-    for rel, content in sorted(entries):
+        hashes[_normalised(rel)] = hashlib.sha256(_normalised(content).encode()).hexdigest()
+    return hashes
+
+
+def _digest(file_hashes):
+    h = hashlib.sha256()
+    for rel in sorted(file_hashes):
         h.update(rel.encode())
-        h.update(content.encode())
+        h.update(file_hashes[rel].encode())
     return h.hexdigest()
+
+
+def source_hash(directory):
+    """SHA-256 over a build folder's makefile and the sources it compiles, normalised."""
+    return _digest(_file_hashes(directory))
+
+
+def _read_stamp(path):
+    """The last successful build's ``{"digest", "files"}``, or None."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _changes(previous, files):
+    if previous is None:
+        return ("no previous build",)
+    old = previous.get("files", {})
+    changed = sorted(f for f in set(old) | set(files) if old.get(f) != files.get(f))
+    return tuple(changed) or ("binary missing",)
 
 
 def compile_cached(device, directory, force=False):
@@ -143,13 +173,16 @@ def compile_cached(device, directory, force=False):
     os.makedirs(directory, exist_ok=True)
     with FileLock(os.path.join(directory, ".lock")):
         device.build(directory=directory, compile=False, run=False)
-        digest = source_hash(directory)
+        files = _file_hashes(directory)
+        digest = _digest(files)
         stamp = os.path.join(directory, _STAMP)
         binary = os.path.join(directory, "main")
-        cached = (not force and os.path.exists(stamp) and os.path.exists(binary)
-                  and open(stamp).read().strip() == digest)
-        seconds = 0.0
+        previous = _read_stamp(stamp)
+        cached = (not force and previous is not None and os.path.exists(binary)
+                  and previous.get("digest") == digest)
+        seconds, changed = 0.0, ()
         if not cached:
+            changed = ("forced",) if force else _changes(previous, files)
             if os.path.exists(stamp):
                 os.remove(stamp)
             compiler, _ = get_compiler_and_args()
@@ -157,7 +190,7 @@ def compile_cached(device, directory, force=False):
             device.compile_source(directory, compiler, debug=False, clean=False)
             seconds = time.time() - start
             with open(stamp, "w") as f:
-                f.write(digest)
-    info = BuildInfo(directory, digest, not cached, seconds)
+                json.dump({"digest": digest, "files": files}, f, indent=0, sort_keys=True)
+    info = BuildInfo(directory, digest, not cached, seconds, changed)
     BUILD_LOG.append(info)
     return info

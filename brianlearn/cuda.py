@@ -100,6 +100,7 @@ def configure_compile_only(compute_capability=9.0):
 
             raise CUDANotAvailableError("cuRAND headers are missing from the CUDA toolkit at "
                                         f"'{backend.cuda_path}'; install them with: pip install nvidia-curand")
-        prefs.codegen.cpp.include_dirs = list(prefs.codegen.cpp.include_dirs) + [inc]
-        prefs.codegen.cpp.library_dirs = list(prefs.codegen.cpp.library_dirs) + [lib]
-        prefs.codegen.cpp.runtime_library_dirs = list(prefs.codegen.cpp.runtime_library_dirs) + [lib]
+        for pref, folder in (("include_dirs", inc), ("library_dirs", lib), ("runtime_library_dirs", lib)):
+            folders = list(prefs["codegen.cpp." + pref])
+            if folder not in folders:  # (called before every build: the makefile must not grow)
+                prefs["codegen.cpp." + pref] = folders + [folder]

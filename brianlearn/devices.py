@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 
 __all__ = ["DEVICES", "DeviceConfig", "use_device", "get_device_config", "resolve_device",
-           "DeviceError", "CompilerNotFoundError", "CUDANotAvailableError"]
+           "activate", "DeviceError", "CompilerNotFoundError", "CUDANotAvailableError"]
 
 #: Devices brianlearn knows
 DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
@@ -164,3 +164,48 @@ def resolve_device(device):
         raise ValueError(f"device must be None, a device name or a DeviceConfig, got {device!r}.")
     check_device(config)
     return config
+
+
+def _canonical_include_dirs(include_dirs):
+    """``include_dirs`` without the folder ``brian2/synapses`` that Brian2's Cython check adds.
+
+    ``CythonCodeObject.is_available`` hands Brian2's ``codegen.cpp.include_dirs`` preference
+    (the list itself) to the Cython extension manager, which appends ``brian2/synapses`` to it
+    when it compiles its test module, i.e. only when that module is not yet in the user's
+    Cython cache. The standalone makefile would then depend on the history of the process and
+    of the machine's cache, and an unchanged network would be recompiled. Standalone projects
+    carry their own copy of those headers (``brianlib/``), so the folder is never needed.
+    """
+    import brian2.synapses
+
+    leaked = os.path.dirname(brian2.synapses.__file__)
+    return [d for d in include_dirs if os.path.normpath(d) != os.path.normpath(leaked)]
+
+
+def activate(config):
+    """Make ``config``'s device Brian2's current device, in a state independent of history.
+
+    For the standalone devices the device is reset (``reinit``) and set up for an explicit
+    build (``build_on_run=False``): Brian2's ``set_device`` copies the previous device's
+    default clock, so the switch always passes through ``runtime`` first, and preferences
+    that Brian2 itself changes behind the user's back are put back to canonical values, so
+    that the generated code is the same in every process.
+    """
+    from brian2 import all_devices, prefs, set_device
+
+    if config.name == "runtime":
+        set_device("runtime")
+        return
+    if config.name == "cuda_standalone":
+        import brian2cuda  # noqa: F401  (registers the device)
+
+        if config.compile_only:
+            from .cuda import configure_compile_only
+
+            configure_compile_only()
+    dev = all_devices[config.name]
+    dev.reinit()
+    set_device("runtime")
+    set_device(config.name, build_on_run=False)
+    prefs.devices.cpp_standalone.openmp_threads = config.threads or 0
+    prefs.codegen.cpp.include_dirs = _canonical_include_dirs(prefs.codegen.cpp.include_dirs)

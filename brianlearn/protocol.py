@@ -26,11 +26,11 @@ import time
 import weakref
 
 import numpy as np
-from brian2 import NeuronGroup, Network, Quantity, defaultclock, prefs, seed as brian_seed, set_device
+from brian2 import NeuronGroup, Network, Quantity, defaultclock, seed as brian_seed, set_device
 from brian2.devices.device import all_devices, get_device
 
 from .buildcache import build_directory, compile_cached
-from .devices import resolve_device
+from .devices import activate, resolve_device
 from .network import TRIAL_ENDED, NetworkBuilder
 
 __all__ = ["Protocol", "RunResult", "check_array"]
@@ -84,22 +84,7 @@ class _CompiledRun:
 
     # ----------------------------------------------------------- construction
     def _activate_device(self):
-        name = self.config.name
-        if name == "runtime":
-            set_device("runtime")
-            return
-        if name == "cuda_standalone":
-            import brian2cuda  # noqa: F401  (registers the device)
-
-            if self.config.compile_only:
-                from .cuda import configure_compile_only
-
-                configure_compile_only()
-        dev = all_devices[name]
-        dev.reinit()
-        set_device("runtime")  # so that set_device always copies the same defaultclock state:
-        set_device(name, build_on_run=False)  # the generated code must not depend on history
-        prefs.devices.cpp_standalone.openmp_threads = self.config.threads or 0
+        activate(self.config)
 
     def _create(self, data, signals, valid, state, bake_all=False, chunk_seed=0):
         p = self.protocol

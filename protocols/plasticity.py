@@ -520,11 +520,11 @@ def _bucket(size, minimum):
 
 def _simulate(model, conds, names, values, dt, device):
     """Build, run once and read back ``w`` (runtime or standalone, one network)."""
-    from brian2 import Clock, Network, SpikeGeneratorGroup, Synapses, prefs, set_device
-    from brian2.devices.device import all_devices, get_device
+    from brian2 import Clock, Network, SpikeGeneratorGroup, Synapses, set_device
+    from brian2.devices.device import get_device
 
     from brianlearn.buildcache import build_directory, compile_cached
-    from brianlearn.devices import resolve_device
+    from brianlearn.devices import activate, resolve_device
 
     config = resolve_device(device)
     n = n_total = len(conds)
@@ -550,16 +550,7 @@ def _simulate(model, conds, names, values, dt, device):
     values = {k: np.concatenate([v, np.full(n_total - n, v[0])]) for k, v in values.items()}
     _release_engine()
     gc.collect()  # Brian2 names objects uniquely among live ones: same network, same code
-    if config.name == "runtime":
-        set_device("runtime")
-    else:
-        if config.name == "cuda_standalone":
-            import brian2cuda  # noqa: F401
-        dev = all_devices[config.name]
-        dev.reinit()
-        set_device("runtime")
-        set_device(config.name, build_on_run=False)
-        prefs.devices.cpp_standalone.openmp_threads = config.threads or 0
+    activate(config)
     gc.collect()  # (again: reinit released the device's references to the last network)
     clock = Clock(dt=dt * second, name="pl_clock")
     pre = SpikeGeneratorGroup(n_total, pre_i, pre_s * dt * second, clock=clock, name="pl_pre")
