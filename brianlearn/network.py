@@ -159,6 +159,7 @@ class NetworkBuilder:
         """
         _check_assignments(group, code)
         if gate:
+            _check_no_division_by_ended(group, code)
             code = gate_statements(code, gate, _state_variables(group))
         op = group.run_regularly(code, clock=self.trial_clock, when="start", order=_ORDER_TRIAL_END + order,
                                  name=self._op_name(group, "trial_end"))
@@ -235,6 +236,38 @@ def _check_assignments(group, code):
                 f"Code for '{group.name}' assigns to '{m.group(1)}', which is a parameter (a constant "
                 f"in the generated code), not a state variable; make it one, e.g. "
                 f"make_group(..., variables=('{m.group(1)}',)).")
+
+
+def _check_no_division_by_ended(group, code):
+    """Refuse gated end-of-trial code that divides by an ``*_ended`` signal.
+
+    The gate multiplies the effect of a statement by 0 at t = 0 and after padding trials, but
+    the expression is still evaluated there, where every ``*_ended`` signal is 0: the division
+    gives inf or NaN, and 0 * NaN is NaN (or ZeroDivisionError on the runtime device)."""
+    import sympy
+    from brian2.parsing.sympytools import str_to_sympy
+
+    for line in code.replace(";", "\n").split("\n"):
+        m = _ASSIGN.match(line.split("#")[0])
+        if not m:
+            continue
+        expr = line.split("#")[0].split("=", 1)[1]
+        try:
+            parsed = str_to_sympy(expr)
+        except Exception:  # noqa: BLE001  (Brian2 reports unparsable code itself, with context)
+            continue
+        for power in parsed.atoms(sympy.Pow):
+            if not power.exp.is_negative:
+                continue
+            ended = sorted(f.func.__name__ for f in power.base.atoms(sympy.Function)
+                           if f.func.__name__ == TRIAL_ENDED or f.func.__name__.endswith("_ended"))
+            if ended:
+                raise ValueError(
+                    f"End-of-trial code for '{group.name}' divides by '{ended[0]}(...)' in "
+                    f"'{line.strip()}'. That signal is 0 at t = 0 and after padding trials, where the "
+                    f"gated code is still evaluated (and 0 * NaN is NaN). Divide by a quantity that "
+                    f"is never 0 (e.g. add a small constant), or multiply by its inverse given as "
+                    f"another signal.")
 
 
 def _state_variables(group):

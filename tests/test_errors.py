@@ -115,6 +115,9 @@ class _Bad(Protocol):
         b.learn(g, "w")
         if self.mistake == "variable":
             b.learn(g, "nope")
+        if self.mistake == "division":
+            b.trial_signal("lr", ended=True)
+            b.on_trial_end(g, "v = v + 1  # fine\nw = w * (1 + 0.1 / (2 * trial_lr_ended(t)))")
 
 
 @pytest.mark.runtime
@@ -127,6 +130,15 @@ def test_assigning_to_a_parameter_is_refused():
 def test_learning_an_unknown_variable_is_refused():
     with pytest.raises(ValueError, match="'g' has no variable 'nope'"):
         _Bad("variable", device="runtime").run_trials(n_trials=1)
+
+
+@pytest.mark.runtime
+def test_end_of_trial_division_by_an_ended_signal_is_refused():
+    """The gated code is evaluated at t = 0, where every *_ended signal is 0."""
+    with pytest.raises(ValueError, match="divides by 'trial_lr_ended\\(...\\)' in 'w = w \\* .*t = 0"):
+        bad = _Bad("division", device="runtime")
+        bad.trial_signal_defaults = {"lr": 1.0}
+        bad.run_trials(n_trials=1)
 
 
 @pytest.mark.cpp_standalone
