@@ -72,11 +72,13 @@ def write_results_md(folder="figures"):
     return path
 
 
-def figure_main(func, doc, argv=None):
+def figure_main(func, doc, argv=None, options=None):
     """Command line shared by the scripts in ``figures/``: ``[--full] [--device D] [--seed N] [--out DIR]``.
 
     ``func(out=..., quick=..., seed=..., device=...)`` makes the figure; ``doc`` is the script's
     docstring (its first line is the description). Figures go next to the scripts by default.
+    ``options`` adds script-specific options: ``{"--images": {"help": ...}}``, passed on to
+    ``func`` as keywords (``images=...``).
     """
     import argparse
     import sys
@@ -87,5 +89,9 @@ def figure_main(func, doc, argv=None):
     p.add_argument("--seed", type=int, default=0)
     here = os.path.dirname(os.path.abspath(sys.argv[0]))
     p.add_argument("--out", default=here, help=f"output folder (default: the script's folder, {here})")
+    extra = []
+    for flag, kwds in (options or {}).items():
+        extra.append(p.add_argument(flag, **kwds).dest)
     args = p.parse_args(argv)
-    return func(out=args.out, quick=not args.full, seed=args.seed, device=args.device)
+    return func(out=args.out, quick=not args.full, seed=args.seed, device=args.device,
+                **{dest: getattr(args, dest) for dest in extra})

@@ -202,7 +202,8 @@ def _feature_grid(ax, W, size, n=64, title=""):
     ax.set_title(title, fontsize=9)
 
 
-def sparse_features(out="figures", quick=True, seed=0, device=None, record=True, parts=("digits", "patches")):
+def sparse_features(out="figures", quick=True, seed=0, device=None, record=True, parts=("digits", "patches"),
+                    images=None):
     """Sparse features (Fig. 3): digits (the paper's MNIST settings carried over to 8x8 digits) and
     whitened 16x16 patches.
 
@@ -228,8 +229,11 @@ def sparse_features(out="figures", quick=True, seed=0, device=None, record=True,
 
     ``parts``: which of ``'digits'``, ``'patches'`` to (re)compute; a part left out keeps its rows
     already recorded in ``<out>/results/nsm_sparse_features.json`` (its figure panels stay empty).
+    ``images``: a file of whitened natural images you have (e.g. Olshausen & Field's
+    ``IMAGES.mat``; see `~brianlearn.datasets.images.load_whitened_images`) to cut the patches
+    from, instead of the whitened scikit-learn sample photographs.
     """
-    from brianlearn.datasets.images import load_digits_data, whitened_patches
+    from brianlearn.datasets.images import load_digits_data, load_whitened_images, whitened_patches
 
     from .nsm import SpikingNSM
 
@@ -283,7 +287,8 @@ def sparse_features(out="figures", quick=True, seed=0, device=None, record=True,
         ]
     # ---- whitened patches
     if "patches" in parts:
-        Xp = whitened_patches(n_patches, 16, seed=seed)
+        source = None if images is None else load_whitened_images(images)
+        Xp = whitened_patches(n_patches, 16, seed=seed, images=source)
         start = time.time()
         pnet = SpikingNSM(k_patch, lam1=0.0, eta=eta, duration=duration, dt=dt, init="normal", device=device,
                           seed=seed, chunk_size=500)
@@ -307,7 +312,8 @@ def sparse_features(out="figures", quick=True, seed=0, device=None, record=True,
               f"{np.median(osi):.2f} (random filters: 95th pct {osi_thr:.2f}); oriented {p['oriented_fraction']:.2f}, "
               f"localised {p['localised_fraction']:.2f} ({time.time() - start:.0f} s)", flush=True)
         rows["patches"] = [
-            {"quantity": f"whitened 16x16 patches (k={k_patch}, lam1=0): fraction of zero outputs",
+            {"quantity": f"whitened 16x16 patches{' of ' + os.path.basename(images) if images else ''} "
+                         f"(k={k_patch}, lam1=0): fraction of zero outputs",
              "measured": p["zero_fraction"], "paper": ">= 0.70 (acceptance; paper: 'highly sparse')",
              "ok": p["zero_fraction"] >= 0.70, "figure": path},
             {"quantity": "patches: fraction of outputs of at most one spike", "measured": p["one_spike_fraction"],

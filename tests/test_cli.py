@@ -94,3 +94,12 @@ def test_compare_command_prints_model_versus_data(tmp_path, capsys):
     assert (tmp_path / "plasticity_compare_pair_stdp_bi_poo_1998.png").exists()
     assert main(["compare", "pair_stdp", "nonsense_2024"]) == 2
     assert "nonsense_2024" in capsys.readouterr().err
+
+
+def test_figure_scripts_pass_their_own_options_on():
+    from brianlearn.results import figure_main
+
+    seen = {}
+    figure_main(lambda **kw: seen.update(kw), "A figure.\n", argv=["--full", "--seed", "3", "--images", "I.mat"],
+                options={"--images": {"default": None}})
+    assert seen == {"out": seen["out"], "quick": False, "seed": 3, "device": None, "images": "I.mat"}

@@ -6,8 +6,8 @@ import struct
 import numpy as np
 import pytest
 
-from brianlearn.datasets.images import (load_digits_data, load_mnist, read_idx, rotated_image_manifold,
-                                        whitened_patches)
+from brianlearn.datasets.images import (load_digits_data, load_mnist, load_whitened_images, read_idx,
+                                        rotated_image_manifold, whitened_patches)
 
 
 def _write_idx(path, arr, compress=False):
@@ -44,6 +44,55 @@ def test_mnist_loader_idx_npy_npz(tmp_path):
     _write_idx(tmp_path / "lab3.idx", labels[:3])
     with pytest.raises(ValueError, match="labels"):
         load_mnist(str(tmp_path / "img.idx"), labels_path=str(tmp_path / "lab3.idx"))
+
+
+def test_whitened_image_loader_mat_npy_npz(tmp_path):
+    from scipy.io import savemat
+
+    rng = np.random.default_rng(1)
+    stack = rng.normal(size=(40, 30, 3))  # IMAGES.mat layout: (h, w, n_images)
+    savemat(tmp_path / "IMAGES.mat", {"IMAGES": stack, "IMAGES_RAW": stack + 1})
+    images = load_whitened_images(str(tmp_path / "IMAGES.mat"))
+    assert len(images) == 3
+    for k in range(3):
+        np.testing.assert_array_equal(images[k], stack[:, :, k])
+    np.testing.assert_array_equal(load_whitened_images(str(tmp_path / "IMAGES.mat"), key="IMAGES_RAW")[1],
+                                  stack[:, :, 1] + 1)
+    np.save(tmp_path / "imgs.npy", np.moveaxis(stack, -1, 0))  # NumPy files: (n_images, h, w)
+    np.testing.assert_array_equal(load_whitened_images(str(tmp_path / "imgs.npy"))[2], stack[:, :, 2])
+    np.savez(tmp_path / "one.npz", img=stack[:, :, 0])
+    [one] = load_whitened_images(str(tmp_path / "one.npz"))
+    np.testing.assert_array_equal(one, stack[:, :, 0])
+    # patches are mean-removed windows of the given images (not whitened again)
+    P = whitened_patches(50, 8, seed=2, scale=None, images=images)
+    for patch in P:
+        found = any(np.allclose(patch, (w := img[r:r + 8, c:c + 8].ravel()) - w.mean())
+                    for img in images for r in range(33) for c in range(23))
+        assert found
+    # bad files and arguments
+    with pytest.raises(ValueError, match="does not exist.*IMAGES.mat"):
+        load_whitened_images(str(tmp_path / "missing.mat"))
+    savemat(tmp_path / "two.mat", {"a": stack, "b": stack})
+    with pytest.raises(ValueError, match="several arrays.*key="):
+        load_whitened_images(str(tmp_path / "two.mat"))
+    with pytest.raises(ValueError, match="no array 'c'"):
+        load_whitened_images(str(tmp_path / "two.mat"), key="c")
+    np.save(tmp_path / "flat.npy", np.ones(10))
+    with pytest.raises(ValueError, match="shape"):
+        load_whitened_images(str(tmp_path / "flat.npy"))
+    bad = stack.copy()
+    bad[0, 0, 0] = np.nan
+    savemat(tmp_path / "nan.mat", {"IMAGES": bad})
+    with pytest.raises(ValueError, match="NaN"):
+        load_whitened_images(str(tmp_path / "nan.mat"))
+    (tmp_path / "notmat.mat").write_bytes(b"hello, not a MATLAB file")
+    with pytest.raises(ValueError, match="not a readable MATLAB file"):
+        load_whitened_images(str(tmp_path / "notmat.mat"))
+    (tmp_path / "imgs.txt").write_text("1 2 3")
+    with pytest.raises(ValueError, match=".mat, .npy or .npz"):
+        load_whitened_images(str(tmp_path / "imgs.txt"))
+    with pytest.raises(ValueError, match="larger than size=16"):
+        whitened_patches(5, 16, images=[np.zeros((10, 10))])
 
 
 def test_digits_and_patches():

@@ -11,6 +11,9 @@ Image data sets that work offline (DESIGN.md section 5).
   Pehlevan 2019, Fig. 4).
 - `load_mnist`: MNIST (or any image set) from files the user already has: IDX (``.gz`` or
   not), ``.npy`` or ``.npz``. Nothing is downloaded.
+- `load_whitened_images`: whitened natural images the user already has, e.g. Olshausen &
+  Field's ``IMAGES.mat`` (ten 512x512 whitened images), or ``.npy`` / ``.npz``; pass them to
+  `whitened_patches` (``images=``) instead of the sample photographs.
 """
 
 import gzip
@@ -20,7 +23,7 @@ import struct
 import numpy as np
 
 __all__ = ["load_digits_data", "whitened_patches", "whiten_image", "rotated_image_manifold", "load_mnist",
-           "read_idx", "sample_image_gray"]
+           "load_whitened_images", "read_idx", "sample_image_gray"]
 
 
 def load_digits_data(return_labels=False):
@@ -55,20 +58,41 @@ def whiten_image(img, f0_fraction=0.8):
     return out / out.std()
 
 
-def whitened_patches(n_patches, size=16, seed=0, scale="unit_mean_norm"):
-    """Random ``size x size`` patches of the whitened sample photographs, ``(n, size*size)``.
+def whitened_patches(n_patches, size=16, seed=0, scale="unit_mean_norm", images=None):
+    """Random ``size x size`` patches of whitened images, ``(n, size*size)``.
 
-    Patches are mean-removed; with ``scale='unit_mean_norm'`` the whole set is scaled so that
-    the mean patch norm is 1 (``None``: unit-variance whitened images).
+    Parameters
+    ----------
+    n_patches, size : int
+        Number and side length of the patches.
+    seed : int
+        Seed of the patch positions.
+    scale : {'unit_mean_norm', None}
+        ``'unit_mean_norm'``: the whole set is scaled so that the mean patch norm is 1;
+        ``None``: as cut from the (unit-variance) whitened images.
+    images : sequence of 2-D arrays, optional
+        Images that are already whitened (e.g. from `load_whitened_images`). Default: the
+        scikit-learn sample photographs, whitened here by `whiten_image`.
+
+    Patches are mean-removed.
     """
     if not isinstance(n_patches, (int, np.integer)) or n_patches < 1:
         raise ValueError(f"n_patches must be a positive integer, got {n_patches!r}.")
     if not isinstance(size, (int, np.integer)) or size < 2:
         raise ValueError(f"size must be an integer >= 2, got {size!r}.")
     rng = np.random.default_rng(seed)
-    images = [whiten_image(img) for img in sample_image_gray()]
+    if images is None:
+        images = [whiten_image(img) for img in sample_image_gray()]
+        margin = 8  # stay clear of the filter's wrap-around at the borders
+    else:
+        images = [np.asarray(img, dtype=float) for img in images]
+        margin = 0
+        for k, img in enumerate(images):
+            if img.ndim != 2 or min(img.shape) < size + 1:
+                raise ValueError(f"images[{k}] must be a 2-D image larger than size={size}, got shape {img.shape}.")
+            if not np.all(np.isfinite(img)):
+                raise ValueError(f"images[{k}] contains NaN or inf.")
     out = np.empty((n_patches, size * size))
-    margin = 8  # stay clear of the filter's wrap-around at the borders
     for p in range(n_patches):
         img = images[rng.integers(len(images))]
         r = rng.integers(margin, img.shape[0] - size - margin)
@@ -211,3 +235,66 @@ def load_mnist(path, labels_path=None, n=None, scale=True):
         X = X[:n]
         labels = None if labels is None else labels[:n]
     return (X, labels) if labels is not None else X
+
+
+def load_whitened_images(path, key=None, image_axis=None):
+    """Load whitened natural images from a file you already have (nothing is downloaded).
+
+    Parameters
+    ----------
+    path : str
+        A MATLAB file (``.mat``, format v5/v7, e.g. Olshausen & Field's ``IMAGES.mat`` with an
+        array ``IMAGES`` of shape ``(512, 512, 10)``), or a ``.npy`` / ``.npz`` file.
+    key : str, optional
+        The array's name in a ``.mat`` / ``.npz`` file (default: ``'IMAGES'``, or the only array).
+    image_axis : int, optional
+        The axis that counts images: default -1 for ``.mat`` (MATLAB's convention, as in
+        ``IMAGES.mat``), 0 for NumPy files. A single 2-D array is one image.
+
+    Returns
+    -------
+    list of 2-D float arrays
+        Pass it to `whitened_patches` (``images=``).
+    """
+    if not os.path.exists(path):
+        raise ValueError(f"Image file '{path}' does not exist (brianlearn does not download data; give the path of "
+                         "a .mat, .npy or .npz file you have, e.g. Olshausen & Field's IMAGES.mat).")
+    name = str(path)
+    if name.endswith(".mat"):
+        from scipy.io import loadmat
+
+        try:
+            arrays = loadmat(name)
+        except NotImplementedError:
+            raise ValueError(f"{path}: MATLAB v7.3 (HDF5) files cannot be read here; save it with "
+                             "save(..., '-v7') or as .npy.") from None
+        except (ValueError, IndexError, TypeError, OSError) as e:  # (what SciPy raises for a bad file varies)
+            raise ValueError(f"{path}: not a readable MATLAB file ({type(e).__name__}: {e}).") from None
+        arrays = {k: v for k, v in arrays.items() if not k.startswith("__")}
+        default_axis = -1
+    elif name.endswith(".npz"):
+        with np.load(name) as f:
+            arrays = {k: f[k] for k in f.files}
+        default_axis = 0
+    elif name.endswith(".npy"):
+        arrays = {"array": np.load(name)}
+        key = key or "array"
+        default_axis = 0
+    else:
+        raise ValueError(f"{path}: expected a .mat, .npy or .npz file.")
+    if key is None:
+        key = "IMAGES" if "IMAGES" in arrays else (next(iter(arrays)) if len(arrays) == 1 else None)
+        if key is None:
+            raise ValueError(f"{path}: several arrays {sorted(arrays)}; choose one with key=.")
+    if key not in arrays:
+        raise ValueError(f"{path}: no array '{key}' (found {sorted(arrays)}).")
+    data = np.asarray(arrays[key], dtype=float)
+    if data.ndim == 2:
+        data = data[None]
+        image_axis = 0
+    if data.ndim != 3:
+        raise ValueError(f"{path}: '{key}' must be one image (h, w) or a stack of images, got shape {data.shape}.")
+    data = np.moveaxis(data, default_axis if image_axis is None else image_axis, 0)
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"{path}: '{key}' contains NaN or inf.")
+    return [img for img in data]
