@@ -281,6 +281,8 @@ class Protocol:
     name = None
     #: trial signals every run needs (name -> default value)
     trial_signal_defaults = {}
+    #: trial signals computed from the others by `derive_signals` (not given by the user)
+    derived_signals = ()
     #: trials per compiled run when ``chunk_size`` is not given (shorter data are padded, so
     #: runs of different lengths share one binary)
     default_chunk_size = 200
@@ -314,6 +316,15 @@ class Protocol:
         """JSON-serialisable parameters that shape the generated network."""
         return {}
 
+    def derive_signals(self, signals):
+        """Trial signals computed from the given ones (``name -> (n_trials,) array``).
+
+        This is how a hyper-parameter becomes a run argument rather than a literal in the
+        code: e.g. ``step = lr * eta / beta`` per trial, so a new ``eta`` or ``beta`` runs the
+        same binary. Names must be listed in `derived_signals`.
+        """
+        return {}
+
     @classmethod
     def experiment(cls, out="figures", quick=True, seed=0, device=None):
         """Reproduce the protocol's results: print numbers, write figures (command ``run``)."""
@@ -332,7 +343,8 @@ class Protocol:
     def config_dict(self, n_trials):
         return {"protocol": type(self).__module__ + "." + type(self).__qualname__, "n_trials": n_trials,
                 "config": self.config(), "data": self.data_shapes(),
-                "signals": sorted(self.trial_signal_defaults), "threads": self.device_config.threads,
+                "signals": sorted(self.trial_signal_defaults) + sorted(self.derived_signals),
+                "threads": self.device_config.threads,
                 "schedule": [(p.name, float(p.duration), {k: float(np.asarray(v)) for k, v in p.signals.items()})
                              for p in self.schedule.phases] + [float(self.schedule.dt)]}
 
@@ -387,6 +399,13 @@ class Protocol:
         unknown = set(signals) - set(self.trial_signal_defaults)
         if unknown:
             raise ValueError(f"Unknown trial signal(s) {sorted(unknown)}; known: {sorted(self.trial_signal_defaults)}.")
+        derived = self.derive_signals(dict(sigs))
+        if set(derived) != set(self.derived_signals):
+            raise ValueError(f"{type(self).__name__}.derive_signals() returned {sorted(derived)}, expected "
+                             f"{sorted(self.derived_signals)}.")
+        for name, value in derived.items():
+            sigs[name] = check_array(f"derived signal '{name}'", np.broadcast_to(np.asarray(value, dtype=float), (n,)),
+                                     ndim=1)
         return out, sigs, n
 
     def _compiled_for(self, n_trials, data, signals, valid, state):

@@ -40,7 +40,7 @@ from brianlearn.modelspec import NeuronModel
 from brianlearn.protocol import Protocol
 from brianlearn.schedule import Phase, Schedule
 
-from .eqprop_rate import layers_to_state, state_to_layers
+from .eqprop_rate import EPSignals, layers_to_state, state_to_layers
 
 __all__ = ["LIFEPNetwork", "lif_ep_hidden", "lif_ep_output", "lif_experiment", "default_etas", "lif_drive"]
 
@@ -107,7 +107,7 @@ def lif_drive(rate, p=_COMMON):
     return (a * th - ur) / (a - 1.0)
 
 
-class LIFEPNetwork(Protocol):
+class LIFEPNetwork(EPSignals, Protocol):
     """The spiking EP network as a `brianlearn.Protocol` (see the module docstring).
 
     Parameters
@@ -128,7 +128,6 @@ class LIFEPNetwork(Protocol):
     """
 
     name = "eqprop_lif"
-    trial_signal_defaults = {"lr": 1.0, "sign": 1.0}
     default_chunk_size = 200
 
     def __init__(self, sizes, beta, etas, rule="chl", learn="all", fixed_feedback=False, neurons_per_dim=20,
@@ -138,7 +137,7 @@ class LIFEPNetwork(Protocol):
         self.dims = tuple(int(n) for n in sizes)
         P = self.P = int(neurons_per_dim)
         self.sizes = (self.dims[0] * P,) + self.dims[1:-1] + (self.dims[-1] * P,)
-        self.beta, self.etas = float(beta), [float(e) for e in etas]
+        self._init_signals(beta, etas)
         self.rule, self.learn, self.fixed_feedback = rule, learn, bool(fixed_feedback)
         self.rho_lo, self.monitor = float(rho_lo), bool(monitor)
         if nudging not in ("constant", "seed"):
@@ -151,7 +150,7 @@ class LIFEPNetwork(Protocol):
         self.init_state = None
 
     def config(self):
-        return {"sizes": self.sizes, "P": self.P, "beta": self.beta, "etas": self.etas, "rule": self.rule,
+        return {"sizes": self.sizes, "P": self.P, "rule": self.rule,
                 "learn": self.learn, "fixed_feedback": self.fixed_feedback, "rho_lo": self.rho_lo,
                 "monitor": self.monitor, "nudging": self.nudging,
                 "models": [lif_ep_hidden.describe(), lif_ep_output.describe()]}
@@ -184,6 +183,14 @@ class LIFEPNetwork(Protocol):
         m = np.asarray(rho, dtype=float).reshape(len(rho), self.dims[-1], self.P).mean(axis=2)
         return np.clip((m - self.rho_lo) / (1.0 - self.rho_lo), 0.0, 1.0)
 
+    def derive_signals(self, signals):
+        if np.any(signals["sign"] != 1):
+            raise ValueError("The LIF network nudges toward the target only: the trial signal 'sign' must be +1 "
+                             "(beta scales a conductance).")
+        if np.any(signals["beta"] <= 0):
+            raise ValueError("The LIF network's trial signal 'beta' (a nudging conductance scale) must be positive.")
+        return super().derive_signals(signals)
+
     def outputs_from_records(self, records):
         return self.decode(records[f"lif_L{len(self.sizes) - 1}.rho_free"])
 
@@ -192,7 +199,7 @@ class LIFEPNetwork(Protocol):
         p = _COMMON
         b.data("x")
         b.data("y")
-        b.trial_signal("lr", ended=True)
+        b.trial_signal("beta_sign")
         jump = float(p["U"] / (p["r_max"] * p["tau_s"]) / mV)  # mV per unit weight and spike
         # inputs: population-coded constant drives
         inp = NeuronGroup(n[0], "du/dt = (D - u) / tau : volt (unless refractory)\nD : volt\n" + _TRACES,
@@ -208,7 +215,7 @@ class LIFEPNetwork(Protocol):
         b.add(*layers, bias)
         # target drive of the output neurons and the nudging signal
         rate_target = f"{float(p['r_max'] / Hz)!r} * ({self.rho_lo!r} + {1 - self.rho_lo!r} * data_y(t, i // {P}))"
-        b.add(out.run_regularly(f"nudge = signal_nudge(t) * {self.beta!r}", when="before_groups",
+        b.add(out.run_regularly("nudge = signal_nudge(t) * trial_beta_sign(t)", when="before_groups",
                                 name="lif_out_nudge", clock=b.clock))
         # exact inverse of the LIF rate: a = exp((1/f - t_ref)/tau), D = (a theta - u_r)/(a - 1)
         inv = (f"a_inv = exp((1.0 / ({rate_target}) - {float(p['t_ref'])!r}) / {float(p['tau'])!r})\n"
@@ -247,10 +254,11 @@ class LIFEPNetwork(Protocol):
         for g in layers:
             b.on_phase_end(g, "free", "rho_free = r2 / r_max")
             b.on_phase_end(g, "nudged", "rho_nudged = r2 / r_max", order=0)
-        gate = "trial_ended(t) * trial_lr_ended(t)"
+        gate = "trial_ended(t)"
         first = L - 1 if self.learn == "output" else 0
         for l in range(first, L):
-            k = f"{self.etas[l] / self.beta!r}"
+            k = f"trial_step{l}_ended(t)"  # lr * eta_l / beta, a run argument
+            b.trial_signal(f"step{l}", ended=True)
             if self.rule == "chl":
                 dw = dw_back = "rho_nudged_post * rho_nudged_pre - rho_free_post * rho_free_pre"
             else:

@@ -87,7 +87,33 @@ def state_to_layers(state, sizes, keys):
     return Ws, Bs, bs
 
 
-class RateEPNetwork(Protocol):
+class EPSignals:
+    """Mixin: ``beta`` and the per-layer learning rates as trial signals, not code literals.
+
+    Trial signals ``lr`` (a schedule factor), ``sign`` (of beta), ``beta`` and ``eta0``,
+    ``eta1``, ... (defaults: the constructor's values) give the derived signals ``beta_sign``
+    (the nudging strength of each trial) and ``step{l} = lr * eta_l / (beta * sign)``, the
+    factor of layer ``l``'s contrastive update. They are run arguments: a network with other
+    ``beta`` or ``etas`` runs the same compiled binary, and both may change from trial to trial.
+    """
+
+    def _init_signals(self, beta, etas):
+        self.beta, self.etas = float(beta), [float(e) for e in etas]
+        if self.beta == 0 or not np.isfinite(self.beta):
+            raise ValueError(f"beta must be a non-zero number, got {beta!r}.")
+        self.trial_signal_defaults = {"lr": 1.0, "sign": 1.0, "beta": self.beta,
+                                      **{f"eta{l}": e for l, e in enumerate(self.etas)}}
+        self.derived_signals = ("beta_sign",) + tuple(f"step{l}" for l in range(len(self.etas)))
+
+    def derive_signals(self, signals):
+        beta_sign = signals["beta"] * signals["sign"]
+        if np.any(beta_sign == 0):
+            raise ValueError("The trial signals 'beta' and 'sign' must be non-zero in every trial.")
+        return {"beta_sign": beta_sign,
+                **{f"step{l}": signals["lr"] * signals[f"eta{l}"] / beta_sign for l in range(len(self.etas))}}
+
+
+class RateEPNetwork(EPSignals, Protocol):
     """The rate EP network as a `brianlearn.Protocol` (one trial per sample).
 
     Parameters
@@ -101,18 +127,17 @@ class RateEPNetwork(Protocol):
 
     Learned variables: ``ep_W{l}.w`` (pre-major: ``w[i*n_{l+1} + j] = W_l[j, i]``),
     ``ep_B{l}.w`` (``B_l[j, i]`` at ``i*n_l + j``), ``ep_L{l}.b``. Data ``x``, ``y``; trial signals
-    ``lr`` and ``sign``. Records ``ep_L{L}.rho_free`` (the free-phase outputs).
+    ``lr``, ``sign``, ``beta``, ``eta{l}`` (see `EPSignals`). Records ``ep_L{L}.rho_free`` (the free-phase outputs).
     """
 
     name = "eqprop_rate"
-    trial_signal_defaults = {"lr": 1.0, "sign": 1.0}
     default_chunk_size = 1000
 
     def __init__(self, sizes=(2, 20, 2), beta=0.3, etas=(0.1, 0.05), rule="chl", learn="all", fixed_feedback=False,
                  n_free=30, n_nudged=10, eps=0.5, **kwds):
         super().__init__(**kwds)
         self.sizes = tuple(int(n) for n in sizes)
-        self.beta, self.etas = float(beta), [float(e) for e in etas]
+        self._init_signals(beta, etas)
         self.rule, self.learn, self.fixed_feedback = rule, learn, bool(fixed_feedback)
         self.n_free, self.n_nudged, self.eps = int(n_free), int(n_nudged), float(eps)
         dt = self.eps * TIME_UNIT
@@ -121,7 +146,7 @@ class RateEPNetwork(Protocol):
         self.init_state = None
 
     def config(self):
-        return {"sizes": self.sizes, "beta": self.beta, "etas": self.etas, "rule": self.rule, "learn": self.learn,
+        return {"sizes": self.sizes, "rule": self.rule, "learn": self.learn,
                 "fixed_feedback": self.fixed_feedback, "eps": self.eps, "model": rate_ep_neuron.describe()}
 
     def data_shapes(self):
@@ -163,15 +188,16 @@ class RateEPNetwork(Protocol):
         n, L = self.sizes, len(self.sizes) - 1
         b.data("x")
         b.data("y")
-        b.trial_signal("sign")
-        b.trial_signal("sign", ended=True)
-        b.trial_signal("lr", ended=True)
+        b.trial_signal("beta_sign")
+        first = L - 1 if self.learn == "output" else 0
+        for l in range(first, L):
+            b.trial_signal(f"step{l}", ended=True)
         layers = [NeuronGroup(n[0], "s : 1\nrho = clip(s, 0, 1) : 1\nrho_free = rho : 1\nrho_nudged = rho : 1",
                               clock=b.clock, name="ep_L0")]
         for l in range(1, L + 1):
             g = rate_ep_neuron.make_group(n[l], f"ep_L{l}", clock=b.clock)
             if l == L:  # the output layer is nudged toward the sample's target
-                b.add(g.run_regularly(f"nudge = signal_nudge(t) * {self.beta!r} * trial_sign(t)\n"
+                b.add(g.run_regularly("nudge = signal_nudge(t) * trial_beta_sign(t)\n"
                                       "target = data_y(t, i)", when="before_groups", name=f"ep_L{l}_nudge",
                                       clock=b.clock))
             layers.append(g)
@@ -201,11 +227,10 @@ class RateEPNetwork(Protocol):
             b.on_trial_start(g, "s = 0")
             b.on_phase_end(g, "free", "rho_free = clip(s, 0, 1)")
             b.on_phase_end(g, "nudged", "rho_nudged = clip(s, 0, 1)", order=0)  # (the trial end)
-        # end of trial: the contrastive update, eta / (beta * sign), scaled by lr (sign = +-1)
-        gate = "trial_ended(t) * trial_lr_ended(t)"
-        first = L - 1 if self.learn == "output" else 0
+        # end of trial: the contrastive update times step = lr * eta / (beta * sign)
+        gate = "trial_ended(t)"
         for l in range(first, L):
-            k = f"{self.etas[l] / self.beta!r} * trial_sign_ended(t)"  # 1/sign = sign
+            k = f"trial_step{l}_ended(t)"
             if self.rule == "chl":
                 dw = "rho_nudged_post * rho_nudged_pre - rho_free_post * rho_free_pre"
                 dw_back = dw

@@ -116,6 +116,38 @@ def test_brian2_rate_network_matches_numpy_reference():
 
 
 @pytest.mark.cpp_standalone
+def test_new_beta_and_learning_rates_run_the_same_binary():
+    """beta and the learning rates are run arguments (trial signals), not literals in the code:
+    a network with other values finds the cached binary, and still equals the NumPy reference.
+    They may also change per trial: a second half with eta = 0 leaves the weights alone."""
+    from brianlearn.protocols.eqprop_rate import RateEPNetwork
+
+    X, Y = two_link_arm(40, seed=4)
+    signs = np.random.default_rng(2).choice([-1.0, 1.0], 40)
+    EquilibriumPropagation(seed=0).fit(X[:5], Y[:5], epochs=1, signs=signs[:5], shuffle=False, anneal=None)
+    net = EquilibriumPropagation(seed=0, beta=0.5, eta=(0.2, 0.02))
+    net.fit(X, Y, epochs=1, signs=signs, shuffle=False, anneal=None)
+    assert net._net.build_info_.compiled is False, net._net.build_info_.changed
+    ref = RateEPReference((2, 20, 2), beta=0.5, eta=(0.2, 0.02), seed=0)
+    for k in range(40):
+        ref.step(X[k:k + 1], Y[k:k + 1], signs[k:k + 1])
+    for W, Wr in zip(net.weights_ + net.biases_, ref.W + ref.b):
+        assert np.abs(W - Wr).max() <= 1e-6 * np.abs(Wr).max()
+    # per-trial learning rates: layer 0 learns in the first 20 trials only
+    p = RateEPNetwork((2, 20, 2), beta=0.5, etas=(0.2, 0.02), seed=0)
+    eta0 = np.r_[np.full(20, 0.2), np.zeros(20)]
+    res = p.run_trials({"x": X, "y": Y}, signals={"sign": signs, "eta0": eta0})
+    assert p.build_info_.compiled is False
+    ref = RateEPReference((2, 20, 2), beta=0.5, eta=(0.2, 0.02), seed=0)
+    for k in range(20):
+        ref.step(X[k:k + 1], Y[k:k + 1], signs[k:k + 1])
+    W0 = p.weights_from_state(res.state)[0][0]
+    assert np.abs(W0 - ref.W[0]).max() <= 1e-6 * np.abs(ref.W[0]).max()
+    with pytest.raises(ValueError, match="'beta' and 'sign' must be non-zero"):
+        p.run_trials({"x": X, "y": Y}, signals={"beta": np.r_[0.0, np.ones(39)]})
+
+
+@pytest.mark.cpp_standalone
 def test_brian2_delta_rule_two_hidden_layers_fixed_feedback_match_reference():
     """The delta rule, two hidden layers and fixed random top-down weights: the Brian2 weights after
     60 samples equal the NumPy reference's within 1e-6 relative; the top-down weights never change."""
