@@ -447,8 +447,9 @@ class Protocol:
         state = self.state_ if self.state_ is not None else self.initial_state(np.random.default_rng(self.seed))
         state = {k: np.asarray(v, dtype=float) for k, v in state.items()}
         records, first_chunk = {}, 0
+        fingerprint = _fingerprint(data, signals) if checkpoint else None
         if resume and checkpoint and os.path.exists(checkpoint):
-            state, records, first_chunk = self._load_checkpoint(checkpoint, n, chunk)
+            state, records, first_chunk = self._load_checkpoint(checkpoint, n, chunk, fingerprint)
         report = _Report(self.label(), n, n_chunks, bool(self.progress))
         done_chunks = first_chunk
         for c in range(first_chunk, n_chunks):
@@ -472,7 +473,7 @@ class Protocol:
             done_chunks = c + 1
             self.state_ = state
             if checkpoint:
-                self._save_checkpoint(checkpoint, state, records, done_chunks, n, chunk)
+                self._save_checkpoint(checkpoint, state, records, done_chunks, n, chunk, fingerprint)
             report(c, hi)
         self.state_ = state
         done = min(done_chunks * chunk, n)
@@ -488,16 +489,24 @@ class Protocol:
         return int(np.random.SeedSequence([self.seed, chunk]).generate_state(1)[0] % (2**31 - 1))
 
     # ------------------------------------------------------------ checkpoints
-    def _save_checkpoint(self, path, state, records, chunks_done, n, chunk):
+    @staticmethod
+    def checkpoint_progress(path):
+        """Chunks done according to the checkpoint ``path`` (0 if there is none)."""
+        if not path or not os.path.exists(path):
+            return 0
+        with np.load(path) as f:
+            return int(json.loads(str(f["_meta"]))["chunks_done"])
+
+    def _save_checkpoint(self, path, state, records, chunks_done, n, chunk, fingerprint):
         arrays = {f"state/{k}": v for k, v in state.items()}
         arrays.update({f"records/{k}": v for k, v in records.items()})
         meta = {"config_hash": self.config_hash(), "chunks_done": chunks_done, "n_samples": n,
-                "chunk_size": chunk, "protocol": type(self).__name__}
+                "chunk_size": chunk, "protocol": type(self).__name__, "data": fingerprint}
         tmp = path + ".tmp.npz"
         np.savez(tmp, _meta=json.dumps(meta), **arrays)
         os.replace(tmp, path)
 
-    def _load_checkpoint(self, path, n, chunk):
+    def _load_checkpoint(self, path, n, chunk, fingerprint):
         with np.load(path) as f:
             meta = json.loads(str(f["_meta"]))
             if meta["config_hash"] != self.config_hash() or meta["n_samples"] != n or meta["chunk_size"] != chunk:
@@ -505,9 +514,22 @@ class Protocol:
                     f"Checkpoint '{path}' comes from a different run (protocol {meta['protocol']}, "
                     f"{meta['n_samples']} samples in chunks of {meta['chunk_size']}); it cannot be resumed "
                     f"with {n} samples in chunks of {chunk} and this configuration.")
+            if meta.get("data") != fingerprint:
+                raise ValueError(f"Checkpoint '{path}' comes from a different run: its data or trial signals "
+                                 "differ from the ones given now; it cannot be resumed with them.")
             state = {k[6:]: f[k] for k in f.files if k.startswith("state/")}
             records = {k[8:]: f[k] for k in f.files if k.startswith("records/")}
         return state, records, meta["chunks_done"]
+
+
+def _fingerprint(data, signals):
+    """SHA-256 of a run's data and trial signals (a checkpoint resumes only the same run)."""
+    h = hashlib.sha256()
+    for group in (data, signals):
+        for name in sorted(group):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(group[name], dtype=float).tobytes())
+    return h.hexdigest()
 
 
 def _pad(values, n):

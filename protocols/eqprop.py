@@ -167,17 +167,18 @@ class EquilibriumPropagation:
     def _state(self):
         return self._net.state_from_weights(self.weights_, self.feedback_weights_, self.biases_)
 
-    def _run(self, X, Y, lr, signs):
+    def _run(self, X, Y, lr, signs, **run_kw):
         net = self._net
         net.init_state = self._state()
         net.state_ = self._state()
-        res = net.run_trials({"x": X, "y": Y}, signals={"lr": lr, "sign": signs})
+        res = net.run_trials({"x": X, "y": Y}, signals={"lr": lr, "sign": signs}, **run_kw)
         self.weights_, self.feedback_weights_, self.biases_ = net.weights_from_state(res.state)
+        self.complete_ = res.info["complete"]
         return net.outputs_from_records(res.records)
 
     # ------------------------------------------------------------------ API
     def fit(self, X, Y, epochs=3, X_val=None, Y_val=None, eval_every=None, signs=None, shuffle=True,
-            anneal=0.1):
+            anneal=0.1, checkpoint=None, resume=False, max_chunks=None):
         """Learn from ``X`` (n, n_in) and targets ``Y`` (n, n_out) in ``[0, 1]``, from new weights.
 
         Parameters
@@ -193,6 +194,14 @@ class EquilibriumPropagation:
         anneal : float or None
             The learning rate falls linearly from ``eta`` to ``anneal * eta`` over the presented
             samples (a per-trial signal ``lr``); ``None`` or 1: constant.
+        checkpoint : str, optional
+            ``.npz`` file that receives the weights (and outputs so far) after every compiled
+            chunk of trials.
+        resume : bool
+            Continue from ``checkpoint`` if it exists. The fit must be the same (data, arguments
+            and a ``seed``, which fixes the order of the samples); otherwise a `ValueError`.
+        max_chunks : int, optional
+            Stop after this many chunks (``complete_`` is then False; resume later).
         """
         X, Y = check_xy(X, Y)
         if not isinstance(epochs, (int, np.integer)) or epochs < 1:
@@ -228,9 +237,12 @@ class EquilibriumPropagation:
             if X_val is not None:
                 xs.append(X_val), ys.append(Y_val), lrs.append(np.zeros(len(X_val))), sg.append(np.ones(len(X_val)))
                 kinds.append(("val", k + len(idx)))
-        out = self._run(np.concatenate(xs), np.concatenate(ys), np.concatenate(lrs), np.concatenate(sg))
+        out = self._run(np.concatenate(xs), np.concatenate(ys), np.concatenate(lrs), np.concatenate(sg),
+                        checkpoint=checkpoint, resume=resume, max_chunks=max_chunks)
         hist, pos, train_err = [], 0, np.nan
         for (kind, seen), x, y in zip(kinds, xs, ys):
+            if pos + len(x) > len(out):  # (a fit stopped by max_chunks: the blocks done so far)
+                break
             err = mse(out[pos: pos + len(x)], y)
             pos += len(x)
             if kind == "train":
@@ -241,7 +253,8 @@ class EquilibriumPropagation:
                 hist.append((seen, train_err, err))
                 train_err = np.nan
         self.history_ = np.array(hist, dtype=float).reshape(-1, 3)
-        self.n_samples_seen_ = len(order)
+        trained = np.concatenate([np.full(len(x), kind == "train") for (kind, _), x in zip(kinds, xs)])
+        self.n_samples_seen_ = int(trained[: len(out)].sum())
         self.train_outputs_ = out
         return self
 

@@ -31,6 +31,10 @@ scikit-learn-style estimator; `AnalogNSM` is the non-spiking NumPy reference (th
 (``duration=500, dt=0.01`` = the paper's tau = 500, dtau = 0.01).
 """
 
+import hashlib
+import json
+import os
+
 import numpy as np
 from brian2 import NeuronGroup, Synapses
 
@@ -232,7 +236,8 @@ class _NSMBase:
         self.n_samples_seen_ = 0
         self.history_ = []
 
-    def fit(self, X, n_iter=None, X_val="auto", eval_every=None, shuffle=True):
+    def fit(self, X, n_iter=None, X_val="auto", eval_every=None, shuffle=True, checkpoint=None, resume=False,
+            max_chunks=None):
         """Learn from ``X`` (n_samples, n_features), starting from the initial weights.
 
         Parameters
@@ -248,6 +253,14 @@ class _NSMBase:
             has at least 50 rows; ``None``: no history.
         eval_every : int, optional
             Samples between evaluations of the held-out cost (default: about 10 per fit).
+        checkpoint : str, optional
+            ``.npz`` file that receives the weights and the history after every evaluation block
+            (``<checkpoint>.run.npz``: after every compiled chunk within a block).
+        resume : bool
+            Continue from ``checkpoint`` if it exists; the fit must be the same (data, arguments,
+            ``seed``), otherwise a `ValueError`.
+        max_chunks : int, optional
+            Stop after this many compiled chunks (``complete_`` is then False; resume later).
         """
         X = check_array("X", X, ndim=2)
         if isinstance(X_val, str):
@@ -259,7 +272,7 @@ class _NSMBase:
         self._check_params()
         self._init(X.shape[1])
         X = self._check_X(X)
-        return self._train(X, n_iter, X_val, eval_every, shuffle)
+        return self._train(X, n_iter, X_val, eval_every, shuffle, checkpoint, resume, max_chunks)
 
     def partial_fit(self, X, X_val=None, eval_every=None):
         """Learn from the rows of ``X`` in order, continuing from the current weights."""
@@ -270,7 +283,7 @@ class _NSMBase:
         X = self._check_X(X)
         return self._train(X, len(X), X_val, eval_every, shuffle=False)
 
-    def _train(self, X, n_iter, X_val, eval_every, shuffle):
+    def _train(self, X, n_iter, X_val, eval_every, shuffle, checkpoint=None, resume=False, max_chunks=None):
         n_iter = len(X) if n_iter is None else int(n_iter)
         if n_iter < 1:
             raise ValueError(f"n_iter must be a positive integer, got {n_iter!r}.")
@@ -280,18 +293,59 @@ class _NSMBase:
             X_val = self._check_X(X_val, "X_val")
         if eval_every is None:
             eval_every = max(1, int(np.ceil(n_iter / 10)))
-        if X_val is not None and self.n_samples_seen_ == 0:
-            self._evaluate(X_val)
+        if max_chunks is not None and (not isinstance(max_chunks, (int, np.integer)) or max_chunks < 1):
+            raise ValueError(f"max_chunks must be a positive integer or None, got {max_chunks!r}.")
+        fingerprint = self._fit_fingerprint(X, order, X_val, eval_every) if checkpoint else None
         done = 0
+        if resume and checkpoint and os.path.exists(checkpoint):
+            done = self._load_fit_checkpoint(checkpoint, fingerprint)
+        elif X_val is not None and self.n_samples_seen_ == 0:
+            self._evaluate(X_val)
+        block_checkpoint = checkpoint + ".run.npz" if checkpoint else None
+        budget = [max_chunks]
+        self.complete_ = False
         while done < n_iter:
             m = min(eval_every, n_iter - done) if X_val is not None else n_iter - done
             idx = order[done: done + m]
-            self._learn(X[idx], _eta_values(self.eta, self.n_samples_seen_, m))
+            if not self._learn(X[idx], _eta_values(self.eta, self.n_samples_seen_, m),
+                               checkpoint=block_checkpoint, resume=resume, budget=budget):
+                return self  # stopped by max_chunks: resume from the checkpoints
             done += m
             self.n_samples_seen_ += m
             if X_val is not None:
                 self._evaluate(X_val)
+            if checkpoint:
+                self._save_fit_checkpoint(checkpoint, fingerprint, done)
+                if os.path.exists(block_checkpoint):
+                    os.remove(block_checkpoint)
+        self.complete_ = True
         return self
+
+    def _fit_fingerprint(self, X, order, X_val, eval_every):
+        h = hashlib.sha256()
+        for arr in (X, order, np.zeros(0) if X_val is None else X_val):
+            h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
+        h.update(repr((type(self).__name__, self.n_components, self.alpha, self.lam1, self.lam2, self.eta,
+                       getattr(self, "duration", None), getattr(self, "dt", None), self.seed, eval_every,
+                       self.n_samples_seen_)).encode())
+        return h.hexdigest()
+
+    def _save_fit_checkpoint(self, path, fingerprint, done):
+        tmp = path + ".tmp.npz"
+        np.savez(tmp, W=self.W_, M=self.M_, b=self.b_, history=np.array(self.history_, dtype=float).reshape(-1, 2),
+                 meta=json.dumps({"fingerprint": fingerprint, "done": done, "seen": self.n_samples_seen_}))
+        os.replace(tmp, path)
+
+    def _load_fit_checkpoint(self, path, fingerprint):
+        with np.load(path) as f:
+            meta = json.loads(str(f["meta"]))
+            if meta["fingerprint"] != fingerprint:
+                raise ValueError(f"Checkpoint '{path}' comes from a different fit (other data, arguments or "
+                                 "seed); it cannot be resumed with these.")
+            self.W_, self.M_, self.b_ = f["W"].copy(), f["M"].copy(), f["b"].copy()
+            self.history_ = [(int(n), float(c)) for n, c in f["history"]]
+        self.n_samples_seen_ = meta["seen"]
+        return meta["done"]
 
     def _evaluate(self, X_val):
         Y = self.transform(X_val)
@@ -381,17 +435,24 @@ class SpikingNSM(_NSMBase):
         self.M_ = M
         self.b_ = state["nsm_out.bb"].copy()
 
-    def _run(self, X, lr):
+    def _run(self, X, lr, **run_kw):
         net = self._network()
         net.init_state = self._state()
         net.state_ = self._state()
-        res = net.run_trials({"x": X}, signals={"lr": lr})
+        res = net.run_trials({"x": X}, signals={"lr": lr}, **run_kw)
         return res
 
-    def _learn(self, X, etas):
-        res = self._run(X, etas)
+    def _learn(self, X, etas, checkpoint=None, resume=False, budget=(None,)):
+        """One block of learning; False if it stopped at the chunk budget (``budget[0]``)."""
+        before = Protocol.checkpoint_progress(checkpoint) if resume else 0
+        res = self._run(X, etas, checkpoint=checkpoint, resume=resume, max_chunks=budget[0])
         self._set_state(res.state)
+        if budget[0] is not None:
+            budget[0] -= res.info["chunks_done"] - before
+        if not res.info["complete"]:
+            return False
         self.last_outputs_ = res.records["nsm_out.y"]
+        return True
 
     def transform(self, X):
         """Outputs ``y`` (n_samples, k): spike counts / duration, with the current weights (no learning)."""
@@ -442,7 +503,8 @@ class AnalogNSM(_NSMBase):
                 break
         return y
 
-    def _learn(self, X, etas):
+    def _learn(self, X, etas, checkpoint=None, resume=False, budget=None):
+        """One block of learning (NumPy: checkpoints are written per block only)."""
         Y = np.empty((len(X), self.n_components))
         for t, (x, eta) in enumerate(zip(X, etas)):
             y = self._output(x)
@@ -451,6 +513,7 @@ class AnalogNSM(_NSMBase):
             self.M_ += eta * (np.outer(y, y) - self.M_)  # off-diagonal: anti-Hebbian; diagonal: homeostatic
             self.b_ += eta * (self.alpha * y - self.b_)
         self.last_outputs_ = Y
+        return True
 
     def transform(self, X):
         """Outputs ``y`` (n_samples, k) of the analog network (no learning)."""

@@ -212,6 +212,9 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
         np.testing.assert_array_equal(resumed.records[key], full.records[key])
     with pytest.raises(ValueError, match="different run"):
         Ticker(device="cpp_standalone", seed=1, chunk_size=3).run_trials({"x": X[:6]}, checkpoint=ck, resume=True)
+    with pytest.raises(ValueError, match="data or trial signals differ"):  # same size, other data
+        Ticker(device="cpp_standalone", seed=1, chunk_size=3).run_trials({"x": X + 1}, checkpoint=ck, resume=True)
+    assert Protocol.checkpoint_progress(ck) == 3 and Protocol.checkpoint_progress(str(tmp_path / "none")) == 0
 
 
 @pytest.mark.runtime

@@ -148,6 +148,26 @@ def test_new_beta_and_learning_rates_run_the_same_binary():
 
 
 @pytest.mark.cpp_standalone
+def test_fit_checkpoints_and_resumes(tmp_path):
+    """A fit stopped after one chunk and resumed from its checkpoint equals an uninterrupted fit."""
+    X, Y = two_link_arm(60, seed=7)
+    Xv, Yv = two_link_arm(20, seed=8)
+    kw = dict(epochs=1, X_val=Xv, Y_val=Yv, eval_every=20)
+    full = EquilibriumPropagation(seed=3, chunk_size=40).fit(X, Y, **kw)
+    ck = str(tmp_path / "ep.npz")
+    part = EquilibriumPropagation(seed=3, chunk_size=40).fit(X, Y, checkpoint=ck, max_chunks=1, **kw)
+    assert not part.complete_ and 0 < part.n_samples_seen_ < 60
+    assert not np.allclose(part.weights_[0], full.weights_[0])
+    resumed = EquilibriumPropagation(seed=3, chunk_size=40).fit(X, Y, checkpoint=ck, resume=True, **kw)
+    assert resumed.complete_ and resumed.n_samples_seen_ == 60
+    for a, b in zip(resumed.weights_ + resumed.biases_, full.weights_ + full.biases_):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(resumed.history_, full.history_)
+    with pytest.raises(ValueError, match="different run"):  # other data, same size
+        EquilibriumPropagation(seed=3, chunk_size=40).fit(X[::-1], Y[::-1], checkpoint=ck, resume=True, **kw)
+
+
+@pytest.mark.cpp_standalone
 def test_brian2_delta_rule_two_hidden_layers_fixed_feedback_match_reference():
     """The delta rule, two hidden layers and fixed random top-down weights: the Brian2 weights after
     60 samples equal the NumPy reference's within 1e-6 relative; the top-down weights never change."""

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from brianlearn import Protocol
 from brianlearn.datasets.images import load_digits_data
 from brianlearn.protocols.nsm import AnalogNSM, SpikingNSM, elastic_net_reference, nsm_cost, paper_eta
 
@@ -122,3 +123,30 @@ def test_auto_held_out_history():
     np.testing.assert_allclose(h[:, 0], np.arange(0, 181, 18))
     assert h[-1, 1] < 0.5 * h[0, 1]
     assert h[-1, 1] == pytest.approx(net.cost(X[180:]))
+
+
+@pytest.mark.cpp_standalone
+def test_fit_checkpoints_and_resumes(tmp_path):
+    """A fit stopped mid-block (max_chunks) and resumed from its checkpoints equals an uninterrupted
+    fit: weights, thresholds, biases and the held-out history; another fit's checkpoint is refused."""
+    X, _ = _digits(60, 0, seed=5)
+    kw = dict(n_iter=40, X_val=X[:6], eval_every=20)
+    make = lambda: SpikingNSM(4, lam1=0.05, eta=0.05, duration=40, dt=0.1, seed=1, chunk_size=10)  # noqa: E731
+    full = make().fit(X, **kw)
+    ck = str(tmp_path / "nsm.npz")
+    part = make().fit(X, checkpoint=ck, max_chunks=3, **kw)  # block 1 (2 chunks) + 1 chunk of block 2
+    assert not part.complete_ and part.n_samples_seen_ == 20 and len(part.history_) == 2
+    assert Protocol.checkpoint_progress(ck + ".run.npz") == 1
+    resumed = make().fit(X, checkpoint=ck, resume=True, max_chunks=1, **kw)  # the one chunk left
+    assert resumed.complete_ and resumed.n_samples_seen_ == 40
+    np.testing.assert_array_equal(resumed.W_, full.W_)
+    np.testing.assert_array_equal(resumed.M_, full.M_)
+    np.testing.assert_array_equal(resumed.b_, full.b_)
+    np.testing.assert_array_equal(np.array(resumed.history_), np.array(full.history_))
+    with pytest.raises(ValueError, match="different fit"):
+        make().fit(X[::-1], checkpoint=ck, resume=True, **kw)
+    # the NumPy reference checkpoints per block
+    ack = str(tmp_path / "analog.npz")
+    a_full = AnalogNSM(4, lam1=0.05, eta=0.05, seed=1, solver="exact").fit(X, **kw)
+    a_res = AnalogNSM(4, lam1=0.05, eta=0.05, seed=1, solver="exact").fit(X, checkpoint=ack, resume=True, **kw)
+    np.testing.assert_array_equal(a_res.W_, a_full.W_)
