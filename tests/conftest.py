@@ -37,3 +37,14 @@ def _default_device():
     yield
     devices._current = saved
     set_device("runtime")
+
+
+@pytest.fixture
+def numpy_target():
+    """Runtime runs with the numpy code generation target (no Cython compilation in tests)."""
+    from brian2 import prefs
+
+    saved = prefs.codegen.target
+    prefs.codegen.target = "numpy"
+    yield
+    prefs.codegen.target = saved

@@ -304,3 +304,19 @@ def test_lif_network_acceptance():
     h = net.history_[:, 2]
     assert h[-1] <= 5e-3, h
     assert h[1] < 0.1 * h[0] and h[-1] < 0.8 * h[1], h  # falling with training
+
+
+@pytest.mark.runtime
+@pytest.mark.cpp_standalone
+def test_runtime_and_cpp_standalone_agree(numpy_target):
+    """The rate network learns the same weights on Brian2's runtime device (NumPy target) as in
+    the compiled simulation: 8 samples, 1e-9 relative."""
+    X, Y = two_link_arm(8, seed=9)
+    signs = np.random.default_rng(4).choice([-1.0, 1.0], 8)
+    nets = {}
+    for device in ("runtime", "cpp_standalone"):
+        nets[device] = EquilibriumPropagation(seed=5, device=device).fit(X, Y, epochs=1, signs=signs, shuffle=False)
+    rt, cpp = nets["runtime"], nets["cpp_standalone"]
+    for a, b in zip(rt.weights_ + rt.biases_, cpp.weights_ + cpp.biases_):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    assert np.abs(rt.weights_[0] - RateEPReference((2, 20, 2), seed=5).W[0]).max() > 1e-4  # it learned

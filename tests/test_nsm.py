@@ -150,3 +150,18 @@ def test_fit_checkpoints_and_resumes(tmp_path):
     a_full = AnalogNSM(4, lam1=0.05, eta=0.05, seed=1, solver="exact").fit(X, **kw)
     a_res = AnalogNSM(4, lam1=0.05, eta=0.05, seed=1, solver="exact").fit(X, checkpoint=ack, resume=True, **kw)
     np.testing.assert_array_equal(a_res.W_, a_full.W_)
+
+
+@pytest.mark.runtime
+@pytest.mark.cpp_standalone
+def test_runtime_and_cpp_standalone_agree(numpy_target):
+    """SpikingNSM learns the same weights on the runtime device (NumPy target) as compiled."""
+    X, _ = _digits(6, 0, seed=6)
+    nets = {device: SpikingNSM(4, alpha=0.3, lam1=0.05, eta=0.1, duration=30, dt=0.1, seed=2, device=device,
+                               chunk_size=6).fit(X, X_val=None)
+            for device in ("runtime", "cpp_standalone")}
+    rt, cpp = nets["runtime"], nets["cpp_standalone"]
+    np.testing.assert_allclose(rt.last_outputs_, cpp.last_outputs_, rtol=0, atol=1e-12)
+    assert cpp.last_outputs_.sum() > 0
+    for attr in ("W_", "M_", "b_"):
+        np.testing.assert_allclose(getattr(rt, attr), getattr(cpp, attr), rtol=1e-9, atol=1e-12)

@@ -7,7 +7,7 @@ the pairwise sum over all spike pairs.
 
 import numpy as np
 import pytest
-from brian2 import Hz, ms, prefs, second
+from brian2 import Hz, ms, second
 
 from brianlearn.datasets import plasticity as data
 from brianlearn.modelspec import SynapseModel
@@ -15,15 +15,6 @@ from brianlearn.protocols import plasticity as pl
 from brianlearn.protocols import plasticity_figures as plf
 
 SJ_FREQS = [0.1, 10, 20, 40, 50] * Hz
-
-
-@pytest.fixture
-def numpy_target():
-    """Runtime runs with the numpy code generation target (no Cython compilation in tests)."""
-    saved = prefs.codegen.target
-    prefs.codegen.target = "numpy"
-    yield
-    prefs.codegen.target = saved
 
 
 def bi_poo_fit(dt_ms):
