@@ -167,19 +167,25 @@ def resolve_device(device):
 
 
 def _canonical_include_dirs(include_dirs):
-    """``include_dirs`` without the folder ``brian2/synapses`` that Brian2's Cython check adds.
+    """``include_dirs`` without the folders that Brian2's Cython machinery adds, without repeats.
 
     ``CythonCodeObject.is_available`` hands Brian2's ``codegen.cpp.include_dirs`` preference
-    (the list itself) to the Cython extension manager, which appends ``brian2/synapses`` to it
-    when it compiles its test module, i.e. only when that module is not yet in the user's
-    Cython cache. The standalone makefile would then depend on the history of the process and
-    of the machine's cache, and an unchanged network would be recompiled. Standalone projects
-    carry their own copy of those headers (``brianlib/``), so the folder is never needed.
+    (the list itself) to the Cython extension manager, which appends ``brian2/synapses`` (and,
+    for code that uses NumPy, NumPy's headers) to it when it compiles its test module, i.e.
+    only when that module is not yet in the user's Cython cache. The standalone makefile would
+    then depend on the history of the process and of the machine's cache, and an unchanged
+    network would be recompiled. Standalone projects carry their own copy of those headers
+    (``brianlib/``) and do not use NumPy's, so the folders are never needed.
     """
     import brian2.synapses
+    import numpy
 
-    leaked = os.path.dirname(brian2.synapses.__file__)
-    return [d for d in include_dirs if os.path.normpath(d) != os.path.normpath(leaked)]
+    leaked = {os.path.normpath(os.path.dirname(brian2.synapses.__file__)), os.path.normpath(numpy.get_include())}
+    out = []
+    for d in include_dirs:
+        if os.path.normpath(d) not in leaked and d not in out:
+            out.append(d)
+    return out
 
 
 def activate(config):
