@@ -53,6 +53,10 @@ def _cmd_run(args):
 
     cls = get_protocol(args.protocol)
     _device(args)
+    if getattr(args, "checkpoint_dir", None):
+        from brianlearn.results import CHECKPOINT_ENV
+
+        os.environ[CHECKPOINT_ENV] = os.path.abspath(args.checkpoint_dir)
     cls.experiment(out=args.out, quick=not args.full, seed=args.seed, device=args.device)
     return 0
 
@@ -137,6 +141,8 @@ def _parser():
     size.add_argument("--quick", action="store_true", default=True, help="quick sizes (default)")
     size.add_argument("--full", action="store_true", help="the paper's sizes")
     sp.add_argument("--out", default="figures", help="folder for figures (default: figures)")
+    sp.add_argument("--checkpoint-dir", default=None, metavar="DIR",
+                    help="checkpoint the long fits in DIR; the same command resumes an interrupted run")
     sp.set_defaults(func=_cmd_run)
     sp = sub.add_parser("demo", help="small two-phase learning run", description="Train a small spiking "
                         "network with the contrastive delta rule, print what it learned, write a figure.")

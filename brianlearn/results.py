@@ -10,7 +10,27 @@ import json
 import os
 import time
 
-__all__ = ["record_results", "write_results_md", "figure_main"]
+__all__ = ["record_results", "write_results_md", "figure_main", "experiment_checkpoint", "CHECKPOINT_ENV"]
+
+#: environment variable naming the folder where experiments checkpoint their long fits
+CHECKPOINT_ENV = "BRIANLEARN_CHECKPOINTS"
+
+
+def experiment_checkpoint(name, quick, seed, device=None):
+    """``fit()`` keywords that checkpoint an experiment's long fit and resume it.
+
+    Without ``$BRIANLEARN_CHECKPOINTS`` (set by ``brianlearn run --checkpoint-dir DIR`` and the
+    figure scripts' ``--checkpoint-dir``): ``{}``. With it: ``checkpoint=<DIR>/<name>-<size>-
+    seed<seed>-<device>.npz`` and ``resume=True``, so an interrupted experiment run again with the
+    same options continues where it stopped (a checkpoint of a different fit is refused).
+    """
+    folder = os.environ.get(CHECKPOINT_ENV)
+    if not folder:
+        return {}
+    os.makedirs(folder, exist_ok=True)
+    dev = device if isinstance(device, str) or device is None else getattr(device, "name", str(device))
+    tag = f"{name}-{'quick' if quick else 'full'}-seed{seed}-{dev or 'default'}"
+    return {"checkpoint": os.path.join(folder, tag + ".npz"), "resume": True}
 
 
 def record_results(section, rows, folder="figures", title=None, command=None):
@@ -89,9 +109,13 @@ def figure_main(func, doc, argv=None, options=None):
     p.add_argument("--seed", type=int, default=0)
     here = os.path.dirname(os.path.abspath(sys.argv[0]))
     p.add_argument("--out", default=here, help=f"output folder (default: the script's folder, {here})")
+    p.add_argument("--checkpoint-dir", default=None,
+                   help="checkpoint the long fits in this folder; the same command resumes an interrupted run")
     extra = []
     for flag, kwds in (options or {}).items():
         extra.append(p.add_argument(flag, **kwds).dest)
     args = p.parse_args(argv)
+    if args.checkpoint_dir:
+        os.environ[CHECKPOINT_ENV] = os.path.abspath(args.checkpoint_dir)
     return func(out=args.out, quick=not args.full, seed=args.seed, device=args.device,
                 **{dest: getattr(args, dest) for dest in extra})

@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from brianlearn.datasets.regression import arm_targets, regression_task
+from brianlearn.results import experiment_checkpoint
 
 from .eqprop_reference import RateEPReference, backprop_baseline, linear_baseline
 
@@ -47,7 +48,8 @@ def rate_findings(out="figures", quick=True, seed=0, device=None, progress=False
     for label, kw in RATE_FINDINGS.items():
         start = time.time()
         net = EquilibriumPropagation(seed=seed, device=device, progress=progress, **kw)
-        net.fit(Xtr, Ytr, epochs=epochs, X_val=Xte, Y_val=Yte, eval_every=2000)
+        net.fit(Xtr, Ytr, epochs=epochs, X_val=Xte, Y_val=Yte, eval_every=2000,
+                **experiment_checkpoint(f"eqprop_rate_{label}", quick, seed, device))
         curves[label] = net.history_
         nets[label] = net
         # the spec's NumPy set-up: minibatches of 20 (rates x5 of the per-sample ones), 5 passes

@@ -284,7 +284,7 @@ def lif_experiment(out="figures", quick=True, seed=0, device=None, progress=Fals
     import time
 
     from brianlearn.datasets.regression import regression_task
-    from brianlearn.results import record_results
+    from brianlearn.results import experiment_checkpoint, record_results
 
     from .eqprop import EquilibriumPropagation
     from .eqprop_experiments import _curves_figure, _prediction_figure
@@ -295,7 +295,8 @@ def lif_experiment(out="figures", quick=True, seed=0, device=None, progress=Fals
     Xtr, Ytr, Xte, Yte = regression_task(n_train, n_test, seed=seed)
     start = time.time()
     net = EquilibriumPropagation(hidden=(300,), neuron="lif", seed=seed, device=device, progress=progress, **net_kw)
-    net.fit(Xtr, Ytr, epochs=epochs, X_val=Xte, Y_val=Yte, eval_every=n_train * epochs // 8, anneal=anneal)
+    net.fit(Xtr, Ytr, epochs=epochs, X_val=Xte, Y_val=Yte, eval_every=n_train * epochs // 8, anneal=anneal,
+            **experiment_checkpoint("eqprop_lif", quick, seed, device))
     h = net.history_
     res = {"history": h, "final": float(h[-1, 2]), "best": float(np.nanmin(h[:, 2])), "seconds": time.time() - start,
            "linear": linear_baseline(Xtr, Ytr, Xte, Yte)}

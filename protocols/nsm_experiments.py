@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 
+from brianlearn.results import experiment_checkpoint
+
 __all__ = ["solver_check", "sparse_features", "manifold_tiling", "training_comparison", "orientation_selectivity",
            "bump_statistics"]
 
@@ -123,7 +125,7 @@ def training_comparison(out="figures", quick=True, seed=0, device=None, record=T
     kw = dict(alpha=0.0, lam1=0.5, lam2=0.0, eta=0.01, seed=seed)
     start = time.time()
     s = SpikingNSM(k, duration=duration, dt=dt, device=device, chunk_size=100, **kw)
-    s.fit(Xtr, X_val=Xval, eval_every=100)
+    s.fit(Xtr, X_val=Xval, eval_every=100, **experiment_checkpoint("nsm_training", quick, seed, device))
     t_spk = time.time() - start
     a = AnalogNSM(k, solver="dynamics", **kw).fit(Xtr, X_val=Xval, eval_every=100)
     hs, ha = s.history, a.history
@@ -259,7 +261,7 @@ def sparse_features(out="figures", quick=True, seed=0, device=None, record=True,
         start = time.time()
         dnet = SpikingNSM(64, lam1=lam1_digits, eta=eta, duration=duration, dt=dt, init="uniform", device=device,
                           seed=seed, chunk_size=500)
-        dnet.fit(Xd, n_iter=n_iter, X_val=None)
+        dnet.fit(Xd, n_iter=n_iter, X_val=None, **experiment_checkpoint("nsm_digits", quick, seed, device))
         Yd = dnet.transform(Xd)
         resp = Yd.max(axis=0) > 0
         Wn = dnet.W_[resp] / np.linalg.norm(dnet.W_[resp], axis=1, keepdims=True)
@@ -292,7 +294,7 @@ def sparse_features(out="figures", quick=True, seed=0, device=None, record=True,
         start = time.time()
         pnet = SpikingNSM(k_patch, lam1=0.0, eta=eta, duration=duration, dt=dt, init="normal", device=device,
                           seed=seed, chunk_size=500)
-        pnet.fit(Xp, n_iter=n_iter, X_val=None)
+        pnet.fit(Xp, n_iter=n_iter, X_val=None, **experiment_checkpoint("nsm_patches", quick, seed, device))
         Xp_eval = Xp[:1000]
         Yp = pnet.transform(Xp_eval)
         osi, ori = orientation_selectivity(pnet.W_, 16)
@@ -423,7 +425,7 @@ def manifold_tiling(out="figures", quick=True, seed=0, device=None, record=True)
     start = time.time()
     net = SpikingNSM(100, alpha=0.8, eta=eta, duration=duration, dt=dt, init="uniform", device=device, seed=seed,
                      chunk_size=500)
-    net.fit(X, n_iter=n_iter, X_val=None)
+    net.fit(X, n_iter=n_iter, X_val=None, **experiment_checkpoint("nsm_manifold", quick, seed, device))
     # responses with the learned weights: the spiking network at the paper's tau = 500, dtau = 0.01
     # (the same dynamics as training, longer: less spike-count noise at the bumps' edges), and
     # the exact minimum of h for comparison

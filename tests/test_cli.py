@@ -103,3 +103,18 @@ def test_figure_scripts_pass_their_own_options_on():
     figure_main(lambda **kw: seen.update(kw), "A figure.\n", argv=["--full", "--seed", "3", "--images", "I.mat"],
                 options={"--images": {"default": None}})
     assert seen == {"out": seen["out"], "quick": False, "seed": 3, "device": None, "images": "I.mat"}
+
+
+def test_experiments_checkpoint_their_fits_when_asked(tmp_path, monkeypatch, capsys):
+    from brianlearn.results import CHECKPOINT_ENV, experiment_checkpoint, figure_main
+
+    monkeypatch.delenv(CHECKPOINT_ENV, raising=False)
+    assert experiment_checkpoint("nsm_patches", True, 0, "cpp_standalone") == {}
+    figure_main(lambda **kw: None, "A figure.\n", argv=["--checkpoint-dir", str(tmp_path / "ck")])
+    kw = experiment_checkpoint("nsm_patches", False, 3, "runtime")
+    assert kw == {"checkpoint": str(tmp_path / "ck" / "nsm_patches-full-seed3-runtime.npz"), "resume": True}
+    assert (tmp_path / "ck").is_dir()
+    monkeypatch.delenv(CHECKPOINT_ENV)
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "--checkpoint-dir DIR" in capsys.readouterr().out
