@@ -287,6 +287,49 @@ def test_lif_network_nudges_outputs_toward_targets():
     assert res.records["lif_L2.rho_nudged"].max() > 0.2
 
 
+@pytest.mark.cpp_standalone
+@pytest.mark.parametrize("rule", ["chl", "delta"])
+def test_lif_network_updates_equal_the_rule_on_its_rates(rule):
+    """Inside the compiled LIF simulation, every trial changes the forward, top-down and bias
+    weights by exactly the rule applied (in NumPy) to that trial's recorded free and nudged rates
+    of every layer, with step = lr * eta / beta per layer (per-trial signals)."""
+    from brianlearn.protocols.eqprop_lif import LIFEPNetwork
+
+    class Recorded(LIFEPNetwork):
+        def build_network(self, b):
+            super().build_network(b)
+            for g in [o for o in b.objects if o.name in ("lif_L0", "lif_L1")]:
+                b.record(g, "rho_free")
+                b.record(g, "rho_nudged")
+
+    X, Y = two_link_arm(4, seed=3)
+    net = Recorded((2, 6, 2), 1.5, (0.02, 0.01), rule=rule, neurons_per_dim=4, free_duration=100 * _ms(),
+                   nudged_duration=60 * _ms(), seed=1, chunk_size=4)
+    Ws, bs = net.init_weights(np.random.default_rng(0), output_scale=1.0)
+    net.init_state = net.state_from_weights(Ws, [None, Ws[1].T], bs)
+    lr = np.array([1.0, 0.5, 2.0, 1.0])
+    res = net.run_trials({"x": X, "y": Y}, signals={"lr": lr})
+    rho = {l: (res.records[f"lif_L{l}.rho_free"], res.records[f"lif_L{l}.rho_nudged"]) for l in range(3)}
+    assert all(r.max() > 0.05 for pair in rho.values() for r in pair)  # every layer fires
+    W, B, b = [w.copy() for w in Ws], Ws[1].T.copy(), [v.copy() for v in bs]
+    for t in range(4):
+        for l, eta in enumerate((0.02, 0.01)):
+            step = lr[t] * eta / 1.5
+            (fpre, npre), (fpost, npost) = (rho[l][0][t], rho[l][1][t]), (rho[l + 1][0][t], rho[l + 1][1][t])
+            if rule == "chl":
+                dW = np.outer(npost, npre) - np.outer(fpost, fpre)
+            else:  # the upper layer's change times the lower layer's free rate
+                dW = np.outer(npost - fpost, fpre)
+            W[l] += step * dW
+            b[l] += step * (npost - fpost)
+            if l == 1:
+                B += step * dW.T  # top-down weights stay the transpose
+    Ws2, Bs2, bs2 = net.weights_from_state(res.state)
+    for got, want in zip(Ws2 + [Bs2[1]] + bs2, W + [B] + b):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    assert np.abs(Ws2[0] - Ws[0]).max() > 1e-4  # it learned
+
+
 def _ms():
     from brian2 import ms
 
