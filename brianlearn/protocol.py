@@ -283,6 +283,9 @@ class Protocol:
     trial_signal_defaults = {}
     #: trial signals computed from the others by `derive_signals` (not given by the user)
     derived_signals = ()
+    #: seconds between checkpoint writes (the first chunk, then at most this often; the last
+    #: chunk of a run, or of a run stopped by ``max_chunks``, is always written)
+    checkpoint_interval = 30.0
     #: trials per compiled run when ``chunk_size`` is not given (shorter data are padded, so
     #: runs of different lengths share one binary)
     default_chunk_size = 200
@@ -426,7 +429,8 @@ class Protocol:
         signals : dict, optional
             Per-trial signals, ``name -> (n_samples,)`` array or scalar.
         checkpoint : str, optional
-            ``.npz`` file written after every chunk (learned variables, records, progress).
+            ``.npz`` file written after chunks (learned variables, records, progress): after the
+            first, then at most every `checkpoint_interval` seconds, and after the last.
         resume : bool, optional
             Continue from ``checkpoint`` if it exists (it must come from the same protocol
             configuration and data size).
@@ -451,7 +455,7 @@ class Protocol:
         if resume and checkpoint and os.path.exists(checkpoint):
             state, records, first_chunk = self._load_checkpoint(checkpoint, n, chunk, fingerprint)
         report = _Report(self.label(), n, n_chunks, bool(self.progress))
-        done_chunks = first_chunk
+        done_chunks, saved_at = first_chunk, -math.inf
         for c in range(first_chunk, n_chunks):
             if max_chunks is not None and c - first_chunk >= max_chunks:
                 break
@@ -472,8 +476,10 @@ class Protocol:
                 records[key] = np.concatenate([records[key], value[: hi - lo]]) if key in records else value[: hi - lo]
             done_chunks = c + 1
             self.state_ = state
-            if checkpoint:
+            last = c == n_chunks - 1 or (max_chunks is not None and c - first_chunk + 1 >= max_chunks)
+            if checkpoint and (last or time.time() - saved_at >= self.checkpoint_interval):
                 self._save_checkpoint(checkpoint, state, records, done_chunks, n, chunk, fingerprint)
+                saved_at = time.time()
             report(c, hi)
         self.state_ = state
         done = min(done_chunks * chunk, n)

@@ -8,6 +8,7 @@ Each figure script calls `record_results(section, rows, folder)`, which writes
 
 import json
 import os
+import re
 import time
 
 __all__ = ["record_results", "write_results_md", "figure_main", "experiment_checkpoint", "CHECKPOINT_ENV"]
@@ -29,7 +30,7 @@ def experiment_checkpoint(name, quick, seed, device=None):
         return {}
     os.makedirs(folder, exist_ok=True)
     dev = device if isinstance(device, str) or device is None else getattr(device, "name", str(device))
-    tag = f"{name}-{'quick' if quick else 'full'}-seed{seed}-{dev or 'default'}"
+    tag = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{name}-{'quick' if quick else 'full'}-seed{seed}-{dev or 'default'}")
     return {"checkpoint": os.path.join(folder, tag + ".npz"), "resume": True}
 
 

@@ -114,6 +114,8 @@ def test_experiments_checkpoint_their_fits_when_asked(tmp_path, monkeypatch, cap
     kw = experiment_checkpoint("nsm_patches", False, 3, "runtime")
     assert kw == {"checkpoint": str(tmp_path / "ck" / "nsm_patches-full-seed3-runtime.npz"), "resume": True}
     assert (tmp_path / "ck").is_dir()
+    assert experiment_checkpoint("eqprop_rate_20 hidden, all layers", True, 0)["checkpoint"].endswith(
+        "eqprop_rate_20_hidden_all_layers-quick-seed0-default.npz")
     monkeypatch.delenv(CHECKPOINT_ENV)
     with pytest.raises(SystemExit):
         main(["run", "--help"])

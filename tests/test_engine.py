@@ -218,6 +218,21 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
     assert Protocol.checkpoint_progress(ck) == 3 and Protocol.checkpoint_progress(str(tmp_path / "none")) == 0
 
 
+@pytest.mark.cpp_standalone
+def test_checkpoints_are_written_at_most_every_checkpoint_interval(tmp_path, monkeypatch):
+    """First and last chunk always; in between only when checkpoint_interval seconds have passed."""
+    X = np.ones((12, 3))
+    for interval, expected in ((1e9, [1, 4]), (0.0, [1, 2, 3, 4])):
+        written = []
+        p = Ticker(device="cpp_standalone", seed=1, chunk_size=3)
+        p.checkpoint_interval = interval
+        save = p._save_checkpoint
+        monkeypatch.setattr(p, "_save_checkpoint", lambda path, st, rec, done, *a: (written.append(done),
+                                                                                    save(path, st, rec, done, *a)))
+        p.run_trials({"x": X}, checkpoint=str(tmp_path / f"ck{interval}.npz"))
+        assert written == expected
+
+
 @pytest.mark.runtime
 @pytest.mark.cpp_standalone
 def test_runtime_and_cpp_standalone_agree_on_two_phase_learning():
