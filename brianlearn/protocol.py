@@ -11,7 +11,10 @@ reads, and a `build_network` method that creates the Brian2 objects with a `Netw
   `TimedArray` values and the learned variables without recompiling; no Python code runs per
   trial;
 - carries the learned variables between chunks, reports progress, checkpoints them to disk
-  at chunk ends and resumes from a checkpoint.
+  at chunk ends (at most every `Protocol.checkpoint_interval` seconds) and resumes from a
+  checkpoint of the same run (same configuration, data and trial signals);
+- turns hyper-parameters into per-trial signals (`Protocol.derive_signals`), so that changing
+  them runs the same binary.
 
 The same protocol code runs on ``runtime``, ``cpp_standalone`` and ``cuda_standalone``.
 """
