@@ -86,19 +86,24 @@ def build_directory(label, config, device_name, root=None):
     return os.path.join(cache_root(root), f"{label}-{device_name}-{key}")
 
 
-_CLOCK_LINE = re.compile(r"^\s*_array_\w+_(dt|t|timestep)\[0\] = [^;]+;\s*$")
+#: lines whose order Brian2 (or brian2cuda) takes from iterating over a set of clocks, and whose
+#: order does not matter: clock initialisations, brian2cuda's per-clock random-number refills
+#: (the same function, at the same time) and clock declarations
+_UNORDERED_LINE = re.compile(r"^\s*(_array_\w+_(dt|t|timestep)\[0\] = [^;]+;"
+                             r"|\w+\.add\(&\w+, _run_random_number_buffer\);"
+                             r"|(extern )?Clock \w+;[^\n]*)\s*$")
 _CODEOBJECT_SUFFIX = re.compile(r"(_codeobject)_\d+\b")
 
 
 def _normalised(text):
     """Generated code with the incidental differences between two builds of one network
     removed: code-object names that Brian2 numbered to avoid clashes with other live objects
-    (``..._codeobject_1``), and the order of independent clock-initialisation lines (Brian2
-    emits them in set-iteration order)."""
+    (``..._codeobject_1``), and the order within runs of lines that Brian2 and brian2cuda emit
+    in set-iteration order (`_UNORDERED_LINE`)."""
     text = _CODEOBJECT_SUFFIX.sub(r"\1", text)
     out, run = [], []
     for line in text.split("\n") + [None]:
-        if line is not None and _CLOCK_LINE.match(line):
+        if line is not None and _UNORDERED_LINE.match(line):
             run.append(line.strip())
             continue
         out.extend(sorted(run))

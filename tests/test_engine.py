@@ -309,3 +309,21 @@ def test_openmp_threads_give_the_same_learning():
     np.testing.assert_array_equal(two.state["ff.w"], one.state["ff.w"])
     for key in one.records:
         np.testing.assert_array_equal(two.records[key], one.records[key])
+
+
+def test_source_normalisation_ignores_set_order_only():
+    """Lines Brian2 / brian2cuda emit in set order (clock set-up, per-clock random-number refills,
+    clock declarations) may come in any order; code-object numbering is ignored; any other
+    reordering or edit changes the normalised source."""
+    from brianlearn.buildcache import _normalised
+
+    a = ("x = 1;\n_array_b_clock_t[0] = 0.0;\n_array_a_clock_t[0] = 0.0;\nnet.add(&b_clock, _run_random_number_buffer);\n"
+         "net.add(&a_clock, _run_random_number_buffer);\nextern Clock b_clock;\nextern Clock a_clock;\n"
+         "_run_g_codeobject_3();\ny = 2;")
+    b = ("x = 1;\n_array_a_clock_t[0] = 0.0;\n_array_b_clock_t[0] = 0.0;\nnet.add(&a_clock, _run_random_number_buffer);\n"
+         "net.add(&b_clock, _run_random_number_buffer);\nextern Clock a_clock;\nextern Clock b_clock;\n"
+         "_run_g_codeobject();\ny = 2;")
+    assert _normalised(a) == _normalised(b)
+    assert _normalised("x = 1;\ny = 2;") != _normalised("y = 2;\nx = 1;")
+    assert _normalised("net.add(&a_clock, _run_g);\nnet.add(&a_clock, _run_h);") != _normalised(
+        "net.add(&a_clock, _run_h);\nnet.add(&a_clock, _run_g);")
