@@ -54,9 +54,9 @@ def _cmd_run(args):
     cls = get_protocol(args.protocol)
     _device(args)
     if getattr(args, "checkpoint_dir", None):
-        from brianlearn.results import CHECKPOINT_ENV
+        from brianlearn.results import set_checkpoint_dir
 
-        os.environ[CHECKPOINT_ENV] = os.path.abspath(args.checkpoint_dir)
+        set_checkpoint_dir(args.checkpoint_dir)
     cls.experiment(out=args.out, quick=not args.full, seed=args.seed, device=args.device)
     return 0
 

@@ -11,10 +11,16 @@ import os
 import re
 import time
 
-__all__ = ["record_results", "write_results_md", "figure_main", "experiment_checkpoint", "CHECKPOINT_ENV"]
+__all__ = ["record_results", "write_results_md", "figure_main", "experiment_checkpoint", "set_checkpoint_dir",
+           "CHECKPOINT_ENV"]
 
 #: environment variable naming the folder where experiments checkpoint their long fits
 CHECKPOINT_ENV = "BRIANLEARN_CHECKPOINTS"
+
+
+def set_checkpoint_dir(directory):
+    """Make the experiments of this process checkpoint their long fits in ``directory``."""
+    os.environ[CHECKPOINT_ENV] = os.path.abspath(directory)
 
 
 def experiment_checkpoint(name, quick, seed, device=None):
@@ -117,6 +123,6 @@ def figure_main(func, doc, argv=None, options=None):
         extra.append(p.add_argument(flag, **kwds).dest)
     args = p.parse_args(argv)
     if args.checkpoint_dir:
-        os.environ[CHECKPOINT_ENV] = os.path.abspath(args.checkpoint_dir)
+        set_checkpoint_dir(args.checkpoint_dir)
     return func(out=args.out, quick=not args.full, seed=args.seed, device=args.device,
                 **{dest: getattr(args, dest) for dest in extra})

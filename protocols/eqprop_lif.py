@@ -37,10 +37,9 @@ import numpy as np
 from brian2 import Hz, NeuronGroup, SpikeMonitor, Synapses, mV, ms
 
 from brianlearn.modelspec import NeuronModel
-from brianlearn.protocol import Protocol
 from brianlearn.schedule import Phase, Schedule
 
-from .eqprop_rate import EPSignals, layers_to_state, state_to_layers
+from .eqprop_rate import EPNetwork
 
 __all__ = ["LIFEPNetwork", "lif_ep_hidden", "lif_ep_output", "lif_experiment", "default_etas", "lif_drive"]
 
@@ -107,7 +106,7 @@ def lif_drive(rate, p=_COMMON):
     return (a * th - ur) / (a - 1.0)
 
 
-class LIFEPNetwork(EPSignals, Protocol):
+class LIFEPNetwork(EPNetwork):
     """The spiking EP network as a `brianlearn.Protocol` (see the module docstring).
 
     Parameters
@@ -169,14 +168,7 @@ class LIFEPNetwork(EPSignals, Protocol):
 
         return init_weights(self.sizes, rng, output_scale)
 
-    #: learned-variable names of forward weights, top-down weights and biases (layer index)
     layer_keys = ("lif_W{}.w", "lif_B{}.w", "lif_bias{}.w")
-
-    def state_from_weights(self, Ws, Bs, bs):
-        return layers_to_state(Ws, Bs, bs, self.layer_keys)
-
-    def weights_from_state(self, state):
-        return state_to_layers(state, self.sizes, self.layer_keys)
 
     def decode(self, rho):
         """Output values ``(n, n_out)`` from output-population rates ``(n, n_out * P)``."""

@@ -87,15 +87,21 @@ def state_to_layers(state, sizes, keys):
     return Ws, Bs, bs
 
 
-class EPSignals:
-    """Mixin: ``beta`` and the per-layer learning rates as trial signals, not code literals.
+class EPNetwork(Protocol):
+    """What the rate and the LIF equilibrium-propagation networks share.
 
-    Trial signals ``lr`` (a schedule factor), ``sign`` (of beta), ``beta`` and ``eta0``,
-    ``eta1``, ... (defaults: the constructor's values) give the derived signals ``beta_sign``
-    (the nudging strength of each trial) and ``step{l} = lr * eta_l / (beta * sign)``, the
-    factor of layer ``l``'s contrastive update. They are run arguments: a network with other
-    ``beta`` or ``etas`` runs the same compiled binary, and both may change from trial to trial.
+    - ``beta`` and the per-layer learning rates are trial signals, not code literals: ``lr`` (a
+      schedule factor), ``sign`` (of beta), ``beta`` and ``eta0``, ``eta1``, ... (defaults: the
+      constructor's values) give the derived signals ``beta_sign`` (the nudging strength of each
+      trial) and ``step{l} = lr * eta_l / (beta * sign)``, the factor of layer ``l``'s contrastive
+      update. They are run arguments: a network with other ``beta`` or ``etas`` runs the same
+      compiled binary, and both may change from trial to trial.
+    - Layer weights map to learned variables through `layer_keys` (forward, top-down, bias
+      name patterns) with `layers_to_state` / `state_to_layers`.
     """
+
+    #: learned-variable names of forward weights, top-down weights and biases (layer index)
+    layer_keys = ()
 
     def _init_signals(self, beta, etas):
         self.beta, self.etas = float(beta), [float(e) for e in etas]
@@ -112,8 +118,16 @@ class EPSignals:
         return {"beta_sign": beta_sign,
                 **{f"step{l}": signals["lr"] * signals[f"eta{l}"] / beta_sign for l in range(len(self.etas))}}
 
+    def state_from_weights(self, Ws, Bs, bs):
+        """Learned-variable arrays from ``W_l`` (n_{l+1}, n_l), ``B_l`` (n_l, n_{l+1}) and biases."""
+        return layers_to_state(Ws, Bs, bs, self.layer_keys)
 
-class RateEPNetwork(EPSignals, Protocol):
+    def weights_from_state(self, state):
+        """``(Ws, Bs, bs)`` from learned-variable arrays (inverse of `state_from_weights`)."""
+        return state_to_layers(state, self.sizes, self.layer_keys)
+
+
+class RateEPNetwork(EPNetwork):
     """The rate EP network as a `brianlearn.Protocol` (one trial per sample).
 
     Parameters
@@ -127,7 +141,7 @@ class RateEPNetwork(EPSignals, Protocol):
 
     Learned variables: ``ep_W{l}.w`` (pre-major: ``w[i*n_{l+1} + j] = W_l[j, i]``),
     ``ep_B{l}.w`` (``B_l[j, i]`` at ``i*n_l + j``), ``ep_L{l}.b``. Data ``x``, ``y``; trial signals
-    ``lr``, ``sign``, ``beta``, ``eta{l}`` (see `EPSignals`). Records ``ep_L{L}.rho_free`` (the free-phase outputs).
+    ``lr``, ``sign``, ``beta``, ``eta{l}`` (see `EPNetwork`). Records ``ep_L{L}.rho_free`` (the free-phase outputs).
     """
 
     name = "eqprop_rate"
@@ -173,16 +187,7 @@ class RateEPNetwork(EPSignals, Protocol):
         X, Y = two_link_arm(1000 if quick else 20000, seed=seed)
         return {"x": X, "y": Y}
 
-    #: learned-variable names of forward weights, top-down weights and biases (layer index)
     layer_keys = ("ep_W{}.w", "ep_B{}.w", "ep_L{}.b")
-
-    def state_from_weights(self, Ws, Bs, bs):
-        """Learned-variable arrays from ``W_l`` (n_{l+1}, n_l), ``B_l`` (n_l, n_{l+1}) and biases."""
-        return layers_to_state(Ws, Bs, bs, self.layer_keys)
-
-    def weights_from_state(self, state):
-        """``(Ws, Bs, bs)`` from learned-variable arrays (inverse of `state_from_weights`)."""
-        return state_to_layers(state, self.sizes, self.layer_keys)
 
     def build_network(self, b):
         n, L = self.sizes, len(self.sizes) - 1
