@@ -19,7 +19,7 @@ def _time(fn):
 
 
 def bench_demo(n_samples, devices):
-    from brianlearn.protocols.demo import ContrastiveDemo, teacher_task
+    from brianlearn.protocols.demo import DemoNetwork, teacher_task
 
     X, Y, _ = teacher_task(n_samples, seed=0)
     rows = []
@@ -27,12 +27,12 @@ def bench_demo(n_samples, devices):
         os.environ["BRIANLEARN_CACHE"] = cache
         for device in devices:
             n = n_samples if device != "runtime" else min(n_samples, 20)
-            net = ContrastiveDemo(device=device, seed=0, chunk_size=n)
-            t_first, _ = _time(lambda: net.fit(X[:n], Y[:n]))
+            net = DemoNetwork(device=device, seed=0, chunk_size=n)
+            t_first, _ = _time(lambda: net.train(X[:n], Y[:n]))
             build = net.build_info_
-            net2 = ContrastiveDemo(device=device, seed=0, chunk_size=n)
-            t_second, _ = _time(lambda: net2.fit(X[:n], Y[:n]))
-            t_again, _ = _time(lambda: net2.fit(X[:n], Y[:n]))
+            net2 = DemoNetwork(device=device, seed=0, chunk_size=n)
+            t_second, _ = _time(lambda: net2.train(X[:n], Y[:n]))
+            t_again, _ = _time(lambda: net2.train(X[:n], Y[:n]))
             rows.append({
                 "device": device, "samples": n,
                 "first run (s)": t_first,
@@ -57,14 +57,14 @@ def _systems():
     return {
         "nsm": ("SpikingNSM, 64 units, centred digits, tau = 100, dtau = 0.05",
                 lambda dev: SpikingNSM(64, eta=1e-3, duration=100, dt=0.05, device=dev, seed=0, chunk_size=250),
-                lambda est, n: est.fit(digits[:n], X_val=None), 250, 100.0),
+                lambda est, n: est.fit(digits[:n]), 250, 100.0),
         "eqprop rate": ("EP rate network 2-20-2, 20 ms per sample (free 15 + nudged 5)",
-                        lambda dev: EquilibriumPropagation(device=dev, seed=0, chunk_size=2000),
-                        lambda est, n: est.fit(X[:n], Y[:n], epochs=1), 2000, 20.0),
+                        lambda dev: EquilibriumPropagation(epochs=1, device=dev, seed=0, chunk_size=2000),
+                        lambda est, n: est.fit(X[:n], Y[:n]), 2000, 20.0),
         "eqprop lif": ("EP LIF network 40-300-40, 500 ms per sample (free 300 + nudged 200)",
-                       lambda dev: EquilibriumPropagation(hidden=(300,), neuron="lif", device=dev, seed=0,
-                                                          chunk_size=100),
-                       lambda est, n: est.fit(X[:n], Y[:n], epochs=1), 100, 500.0),
+                       lambda dev: EquilibriumPropagation(hidden=(300,), neuron="lif", epochs=1, device=dev,
+                                                          seed=0, chunk_size=100),
+                       lambda est, n: est.fit(X[:n], Y[:n]), 100, 500.0),
     }
 
 
@@ -79,7 +79,7 @@ def bench_systems(devices, names=None):
             for device in devices:
                 est = make(device)
                 t_first, _ = _time(lambda: fit(est, n))
-                build = est._net.build_info_ if est._net is not None else None
+                build = est._net.build_info_ if getattr(est, "_net", None) is not None else None
                 t_warm, _ = _time(lambda: fit(make(device), n))
                 rows.append({"system": name, "device": device, "samples": n,
                              "compile (s)": build.seconds if build else float("nan"),

@@ -6,31 +6,44 @@ The engine (`Protocol`, `Schedule`, `NetworkBuilder`) expresses a whole training
 (trials of free and clamped phases, snapshots, weight updates) in Brian2 code that is
 compiled once and run in chunks; `use_device` picks ``runtime``, ``cpp_standalone`` (the
 default) or ``cuda_standalone``. Models are in `brianlearn.models`, learning systems in
-`brianlearn.protocols`.
+`brianlearn.protocols`, the experiments that reproduce the papers' figures in
+`brianlearn.figures`.
+
+This module is the public namespace: every estimator and user-facing function is listed in
+`_PUBLIC` (name -> module) and loaded on first use, so ``import brianlearn`` stays light and
+the engine never imports the learning systems.
 """
 
-__version__ = "0.1.0"
+from ._lazy import lazy_namespace
+from ._version import __version__
 
-from .buildcache import BUILD_LOG, BuildInfo
-from .devices import DEVICES, CompilerNotFoundError, CUDANotAvailableError, DeviceError, use_device
-from .modelspec import NeuronModel, SynapseModel
-from .network import NetworkBuilder
-from .protocol import Protocol, RunResult
-from .schedule import Phase, Schedule
+#: public name -> module that defines it (the one table of the package's namespace)
+_PUBLIC = {
+    # engine
+    "use_device": "brianlearn.devices", "DEVICES": "brianlearn.devices", "DeviceError": "brianlearn.errors",
+    "CompilerNotFoundError": "brianlearn.errors", "CUDANotAvailableError": "brianlearn.errors",
+    "Protocol": "brianlearn.protocol", "RunResult": "brianlearn.compiled", "Schedule": "brianlearn.schedule",
+    "Phase": "brianlearn.schedule", "NetworkBuilder": "brianlearn.network", "NeuronModel": "brianlearn.modelspec",
+    "SynapseModel": "brianlearn.modelspec", "BuildInfo": "brianlearn.buildcache", "BUILD_LOG": "brianlearn.buildcache",
+    "export_project": "brianlearn.export", "load_results": "brianlearn.export",
+    # models
+    "MODELS": "brianlearn.models", "get_model": "brianlearn.models",
+    # learning systems: estimators and solvers
+    "SpikingNSM": "brianlearn.protocols.nsm", "AnalogNSM": "brianlearn.protocols.nsm",
+    "spiking_elastic_net": "brianlearn.protocols.nsm_solver", "elastic_net_reference": "brianlearn.protocols.nsm_solver",
+    "nsm_cost": "brianlearn.measures",
+    "EquilibriumPropagation": "brianlearn.protocols.eqprop",
+    "ContrastiveDemo": "brianlearn.protocols.demo",
+    # plasticity: rules against data
+    "stdp_window": "brianlearn.protocols.plasticity", "frequency_dependence": "brianlearn.protocols.plasticity",
+    "triplets": "brianlearn.protocols.plasticity", "run_conditions": "brianlearn.protocols.plasticity",
+    "compare_plasticity": ("brianlearn.protocols.plasticity", "compare"),
+    "fit_plasticity": ("brianlearn.protocols.plasticity", "fit"),
+    # experiments
+    "run_experiment": "brianlearn.figures", "EXPERIMENTS": "brianlearn.figures",
+}
 
-__all__ = ["SpikingNSM", "EquilibriumPropagation", "use_device", "DEVICES", "DeviceError", "CompilerNotFoundError", "CUDANotAvailableError",
-           "Protocol", "RunResult", "Schedule", "Phase", "NetworkBuilder", "NeuronModel", "SynapseModel",
-           "BuildInfo", "BUILD_LOG", "__version__"]
+__all__ = sorted(_PUBLIC) + ["__version__"]
 
 
-def __getattr__(name):
-    # learning systems live in brianlearn.protocols (which imports this package): load lazily
-    if name == "SpikingNSM":
-        from .protocols.nsm import SpikingNSM
-
-        return SpikingNSM
-    if name == "EquilibriumPropagation":
-        from .protocols.eqprop import EquilibriumPropagation
-
-        return EquilibriumPropagation
-    raise AttributeError(f"module 'brianlearn' has no attribute '{name}'")
+__getattr__, __dir__ = lazy_namespace(__name__, _PUBLIC, globals())

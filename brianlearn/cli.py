@@ -3,61 +3,57 @@ The ``brianlearn`` command line.
 
 ::
 
-    brianlearn list                         models and protocols
+    brianlearn list                         models and experiments
     brianlearn show MODEL                   equations and parameters (with units)
-    brianlearn run PROTOCOL [--device D] [--quick | --full] [--seed N] [--out DIR]
+    brianlearn run EXPERIMENT [--device D] [--quick | --full] [--seed N] [--out DIR]
     brianlearn demo [--device D] [--out DIR]
-    brianlearn build PROTOCOL --out DIR     self-contained C++ project (make run)
+    brianlearn build SYSTEM --out DIR       self-contained C++ project (make run)
     brianlearn results DIR                  load an exported project's results
     brianlearn compare SYNAPSE DATASET [--fit PARAM ...] [--params SET] [--pairing P]
 """
 
 import argparse
+import importlib
 import os
 import sys
 
 import numpy as np
 
+from brianlearn import figures
+from brianlearn.devices import DEVICES, use_device
+from brianlearn.export import export_project, load_results
+from brianlearn.models import MODELS, get_model
+from brianlearn.results import set_checkpoint_dir
+
 __all__ = ["main"]
 
 
 def _cmd_list(args):
-    from brianlearn.models import MODELS
-    from brianlearn.protocols import PROTOCOLS
-
     print("Models (brianlearn show MODEL):")
     for name, model in sorted(MODELS.items()):
         print(f"  {name:<22} {type(model).__name__:<13} {model.doc.split('. ')[0].strip()}")
-    print("\nProtocols (brianlearn run PROTOCOL):")
-    for name, cls in sorted(PROTOCOLS.items()):
-        doc = (cls.__doc__ or "").strip().splitlines()[0]
-        print(f"  {name:<22} {doc}")
+    print("\nExperiments (brianlearn run NAME; their figure modules are in figures/):")
+    for name in sorted(figures.EXPERIMENTS):
+        print(f"  {name:<22} {figures.experiment_doc(name)}")
+        print(f"  {'':<22} figures: {', '.join(figures.EXPERIMENTS[name])}")
     return 0
 
 
 def _cmd_show(args):
-    from brianlearn.models import get_model
-
     print(get_model(args.model).describe())
     return 0
 
 
 def _device(args):
-    from brianlearn.devices import use_device
-
     return use_device(args.device, threads=getattr(args, "threads", None)).name
 
 
 def _cmd_run(args):
-    from brianlearn.protocols import get_protocol
-
-    cls = get_protocol(args.protocol)
+    figures.get_experiment(args.protocol)  # (an unknown name fails before the device is set up)
     _device(args)
     if getattr(args, "checkpoint_dir", None):
-        from brianlearn.results import set_checkpoint_dir
-
         set_checkpoint_dir(args.checkpoint_dir)
-    cls.experiment(out=args.out, quick=not args.full, seed=args.seed, device=args.device)
+    figures.run_experiment(args.protocol, out=args.out, quick=not args.full, seed=args.seed, device=args.device)
     return 0
 
 
@@ -67,13 +63,8 @@ def _cmd_demo(args):
 
 
 def _cmd_build(args):
-    from brianlearn.export import export_project
-    from brianlearn.protocols import get_protocol
-
-    cls = get_protocol(args.protocol)
     _device(args)
-    protocol = cls(device=args.device, seed=args.seed)
-    data = cls.example_data(quick=not args.full, seed=args.seed)
+    protocol, data = figures.example_network(args.protocol, quick=not args.full, seed=args.seed, device=args.device)
     path = export_project(protocol, data, args.out)
     print(f"Wrote {os.path.abspath(args.out)} ({len(next(iter(data.values())))} trials of '{args.protocol}').")
     print(f"  cd {args.out} && make run        # compile and run, with make alone")
@@ -83,8 +74,6 @@ def _cmd_build(args):
 
 
 def _cmd_results(args):
-    from brianlearn.export import load_results
-
     res = load_results(args.directory)
     print(f"Results of '{res.info['protocol']}' ({res.info['n_samples']} trials) in {args.directory}:")
     with np.printoptions(precision=4, suppress=True, threshold=12, edgeitems=3):
@@ -96,11 +85,10 @@ def _cmd_results(args):
 
 
 def _cmd_compare(args):
-    from brianlearn.protocols.plasticity_figures import compare_command
-
     _device(args)
-    compare_command(args.synapse, args.dataset, fit_params=args.fit or (), out=args.out, params=args.params,
-                    pairing=args.pairing, device=args.device)
+    compare = importlib.import_module("brianlearn.figures.plasticity_compare")
+    compare.compare_command(args.synapse, args.dataset, fit_params=args.fit or (), out=args.out, params=args.params,
+                            pairing=args.pairing, device=args.device)
     return 0
 
 
@@ -114,8 +102,6 @@ def _cmd_datasets(args):
 
 
 def _parser():
-    from brianlearn.devices import DEVICES
-
     p = argparse.ArgumentParser(prog="brianlearn", description="Spiking networks that learn with local "
                                 "rules derived from cost or energy functions (Brian2).")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -127,15 +113,15 @@ def _parser():
         sp.add_argument("--threads", type=int, default=None, help="OpenMP threads (cpp_standalone)")
         sp.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
-    sp = sub.add_parser("list", help="list models and protocols", description="List models and protocols.")
+    sp = sub.add_parser("list", help="list models and experiments", description="List models and experiments.")
     sp.set_defaults(func=_cmd_list)
     sp = sub.add_parser("show", help="show a model's equations and parameters",
                         description="Print a model's equations, code and parameters with units.")
     sp.add_argument("model", help="model name (see 'brianlearn list')")
     sp.set_defaults(func=_cmd_show)
-    sp = sub.add_parser("run", help="run a protocol's experiment", description="Run a protocol's "
-                        "experiment: prints its numbers and writes its figures.")
-    sp.add_argument("protocol", help="protocol name (see 'brianlearn list')")
+    sp = sub.add_parser("run", help="run an experiment (its figures and RESULTS.md rows)",
+                        description="Run an experiment: prints its numbers, writes its figures and RESULTS.md rows.")
+    sp.add_argument("protocol", metavar="experiment", help="experiment name (see 'brianlearn list')")
     device_opts(sp)
     size = sp.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", default=True, help="quick sizes (default)")
@@ -152,7 +138,7 @@ def _parser():
     sp = sub.add_parser("build", help="write a self-contained standalone C++ project",
                         description="Write a C++ project (sources, portable makefile, data, README) that "
                         "compiles and runs with 'make run' on another machine.")
-    sp.add_argument("protocol", help="protocol name")
+    sp.add_argument("protocol", metavar="system", help=f"learning system: {', '.join(sorted(figures.EXAMPLES))}")
     sp.add_argument("--out", required=True, help="folder to write (new or empty)")
     sp.add_argument("--full", action="store_true", help="the paper's data size (default: quick)")
     device_opts(sp)

@@ -15,6 +15,8 @@ import re
 import shutil
 import subprocess
 
+from .errors import CUDANotAvailableError
+
 __all__ = ["configure_compile_only", "find_nvcc", "cuda_version"]
 
 
@@ -75,8 +77,6 @@ def configure_compile_only(compute_capability=9.0):
 
     nvcc = find_nvcc()
     if nvcc is None:
-        from .devices import CUDANotAvailableError
-
         raise CUDANotAvailableError("Compiling for cuda_standalone needs the CUDA toolkit's 'nvcc' "
                                     "(set CUDA_PATH or put nvcc on PATH).")
     version = cuda_version(nvcc)
@@ -96,9 +96,7 @@ def configure_compile_only(compute_capability=9.0):
     if not has_curand:
         inc, lib = _curand_from_pypi()
         if inc is None:
-            from .devices import CUDANotAvailableError
-
-            raise CUDANotAvailableError("cuRAND headers are missing from the CUDA toolkit at "
+                raise CUDANotAvailableError("cuRAND headers are missing from the CUDA toolkit at "
                                         f"'{backend.cuda_path}'; install them with: pip install nvidia-curand")
         for pref, folder in (("include_dirs", inc), ("library_dirs", lib), ("runtime_library_dirs", lib)):
             folders = list(prefs["codegen.cpp." + pref])

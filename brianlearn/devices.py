@@ -12,23 +12,14 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from .cuda import configure_compile_only
+from .errors import CompilerNotFoundError, CUDANotAvailableError, DeviceError
+
 __all__ = ["DEVICES", "DeviceConfig", "use_device", "get_device_config", "resolve_device",
-           "activate", "DeviceError", "CompilerNotFoundError", "CUDANotAvailableError"]
+           "activate", "insert_seed_code", "DeviceError", "CompilerNotFoundError", "CUDANotAvailableError"]
 
 #: Devices brianlearn knows
 DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
-
-
-class DeviceError(RuntimeError):
-    """A device cannot be used on this machine."""
-
-
-class CompilerNotFoundError(DeviceError):
-    """No C++ compiler was found for a standalone device."""
-
-
-class CUDANotAvailableError(DeviceError):
-    """brian2cuda, the CUDA toolkit or a GPU is missing."""
 
 
 @dataclass(frozen=True)
@@ -206,8 +197,6 @@ def activate(config):
         import brian2cuda  # noqa: F401  (registers the device)
 
         if config.compile_only:
-            from .cuda import configure_compile_only
-
             configure_compile_only()
     dev = all_devices[config.name]
     dev.reinit()
@@ -215,3 +204,21 @@ def activate(config):
     set_device(config.name, build_on_run=False)
     prefs.devices.cpp_standalone.openmp_threads = config.threads or 0
     prefs.codegen.cpp.include_dirs = _canonical_include_dirs(prefs.codegen.cpp.include_dirs)
+
+
+def insert_seed_code(config, seed_variable):
+    """Seed the standalone project's random numbers from the value of ``seed_variable`` at run time.
+
+    The seed is a ``(shared, constant)`` variable set through ``run_args``, so a new seed does
+    not change the generated code. C++ standalone seeds each of its per-thread generators
+    (``seed + thread``); brian2cuda seeds its cuRAND buffer.
+    """
+    from brian2.devices.device import get_device
+
+    dev = get_device()
+    name = dev.get_array_name(seed_variable)
+    if config.name == "cuda_standalone":
+        dev.insert_code("main", f"random_number_buffer.set_seed((unsigned long long)brian::{name}[0]);")
+    else:
+        dev.insert_code("main", "for (size_t _i = 0; _i < brian::_random_generators.size(); _i++) "
+                                f"brian::_random_generators[_i].seed((unsigned long)brian::{name}[0] + _i);")

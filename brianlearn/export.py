@@ -17,7 +17,8 @@ import numpy as np
 from brian2 import prefs
 
 from .devices import DeviceConfig, resolve_device
-from .protocol import RunResult, _CompiledRun
+from ._version import __version__
+from .compiled import _ACTIVE, RunResult, _CompiledRun
 
 __all__ = ["export_project", "load_results", "MANIFEST", "PORTABLE_FLAGS"]
 
@@ -79,8 +80,6 @@ def export_project(protocol, data, out, signals=None):
     """
     from brian2 import __version__ as brian2_version
 
-    from . import __version__
-
     if os.path.exists(out) and os.listdir(out):
         raise ValueError(f"Output folder '{out}' is not empty; choose a new folder.")
     config = protocol.device_config
@@ -119,8 +118,6 @@ def export_project(protocol, data, out, signals=None):
         f.write(_README.format(protocol=protocol.label(), underline="=" * len(title), version=__version__,
                                brian2=brian2_version, n=n, duration=float(b.duration),
                                flags=PORTABLE_FLAGS, manifest=MANIFEST, folder=os.path.basename(out.rstrip("/"))))
-    from .protocol import _ACTIVE
-
     _ACTIVE[0] = None  # the device now holds the exported project, not a cached build
     return path
 

@@ -19,11 +19,11 @@ Names visible to model code (all functions of ``t``):
     1 if the trial that has just ended was a real one (0 at t = 0 and for padding trials).
 """
 
+import re
+
 import numpy as np
 from brian2 import Clock, StateMonitor, TimedArray
 from brian2.groups.group import Group
-
-import re
 
 from .schedule import gate_statements
 
@@ -166,7 +166,7 @@ class NetworkBuilder:
         self.objects.append(op)
         return op
 
-    def on_trial_start(self, group, code, when="start", order=0):
+    def on_trial_start(self, group, code, when="start", order=0, name=None):
         """Run ``code`` at the start of every trial, after the end-of-trial code (resets).
 
         ``when`` places it in another slot of the trial's first time step (e.g. ``'after_groups'``
@@ -175,9 +175,31 @@ class NetworkBuilder:
         """
         _check_assignments(group, code)
         op = group.run_regularly(code, clock=self.trial_clock, when=when, order=_ORDER_TRIAL_START + order,
-                                 name=self._op_name(group, "trial_start"))
+                                 name=name or self._op_name(group, "trial_start"))
         self.objects.append(op)
         return op
+
+    def every_step(self, group, code, when="start", order=0, name=None):
+        """Run ``code`` on ``group`` in every time step of the simulation clock, in slot ``when``.
+
+        For code that Brian2's equations cannot express (e.g. a clip after integration,
+        ``when='after_groups'``, or reading a phase signal, ``when='before_groups'``).
+        """
+        _check_assignments(group, code)
+        op = group.run_regularly(code, clock=self.clock, when=when, order=order,
+                                 name=name or self._op_name(group, "step"))
+        self.objects.append(op)
+        return op
+
+    def learning_gate(self, signal="lr"):
+        """The gate of end-of-trial learning code: real trials only, scaled by a per-trial signal.
+
+        Returns ``'trial_ended(t) * trial_<signal>_ended(t)'`` (for `on_trial_end`'s ``gate``),
+        creating the ``trial_<signal>_ended`` array: updates after padding trials, at t = 0,
+        or in trials whose learning rate is 0 change nothing.
+        """
+        self.trial_signal(signal, ended=True)
+        return f"{TRIAL_ENDED}(t) * trial_{signal}_ended(t)"
 
     def record(self, group, variable):
         """Record ``group.variable`` at the end of every trial.

@@ -19,224 +19,21 @@ reads, and a `build_network` method that creates the Brian2 objects with a `Netw
 The same protocol code runs on ``runtime``, ``cpp_standalone`` and ``cuda_standalone``.
 """
 
-import gc
 import hashlib
 import json
 import math
 import os
 import sys
 import time
-import weakref
 
 import numpy as np
-from brian2 import NeuronGroup, Network, Quantity, defaultclock, seed as brian_seed, set_device
-from brian2.devices.device import all_devices, get_device
 
-from .buildcache import build_directory, compile_cached
-from .devices import activate, resolve_device
-from .network import TRIAL_ENDED, NetworkBuilder
+from .checkpoint import checkpoint_meta, fingerprint, load_checkpoint, save_checkpoint
+from .compiled import RunResult, _CompiledRun
+from .devices import resolve_device
+from .validation import check_array
 
 __all__ = ["Protocol", "RunResult", "check_array"]
-
-#: the compiled network currently loaded in Brian2's standalone device
-_ACTIVE = [None]
-#: every compiled run that may hold Brian2 objects
-_RUNS = weakref.WeakSet()
-
-
-def check_array(name, value, ndim=None, shape=None, finite=True):
-    """``value`` as a float array, or a `ValueError` naming ``name`` and what was expected."""
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a numeric array, got {type(value).__name__}.") from None
-    if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}.")
-    if shape is not None:
-        for axis, (want, got) in enumerate(zip(shape, arr.shape)):
-            if want is not None and want != got:
-                want_str = "(" + ", ".join("n" if s is None else str(s) for s in shape) + ")"
-                raise ValueError(f"{name} must have shape {want_str}, got {arr.shape}.")
-    if finite and not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return arr
-
-
-class RunResult(dict):
-    """What `Protocol.run_trials` returns: ``records`` (per-trial arrays), ``state``, ``info``."""
-
-    def __getattr__(self, key):
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key) from None
-
-
-class _CompiledRun:
-    """One network for ``n_trials`` trials on one device."""
-
-    def __init__(self, protocol, config, n_trials, data, signals, valid, state):
-        self.protocol = protocol
-        self.config = config
-        self.n_trials = n_trials
-        self.directory = None
-        self.build_info = None
-        self._first = (data, signals, valid, state)
-        self.builder = None
-        _RUNS.add(self)
-
-    # ----------------------------------------------------------- construction
-    def _activate_device(self):
-        activate(self.config)
-
-    def _create(self, data, signals, valid, state, bake_all=False, chunk_seed=0):
-        p = self.protocol
-        defaultclock.dt = p.schedule.dt
-        b = NetworkBuilder(p.schedule, self.n_trials, data, signals, valid)
-        extra = []
-        if self.config.standalone:
-            # the random seed is a run argument, not a literal in the code: every chunk draws
-            # new random numbers and a new seed does not force a recompilation
-            rng = NeuronGroup(1, "bl_seed : 1 (shared, constant)", name="bl_rng")
-            if bake_all:  # (a single value is a literal in the code: only for exported projects)
-                rng.bl_seed = chunk_seed
-            self.seed_group = rng
-            extra.append(rng)
-        else:
-            brian_seed(chunk_seed)
-        p.build_network(b)
-        objects = b.finalize() + extra
-        for key, (obj, var, size) in b.learned.items():
-            if key not in state:
-                raise ValueError(f"{type(p).__name__}.initial_state() has no value for learned '{key}'.")
-            _check_size(key, state[key], size)
-            # standalone: arrays are baked into static_arrays/ (values not in the code, so the
-            # build cache stays valid); single values would be literals in the code, so they
-            # only go in through run_args
-            if not self.config.standalone or bake_all or np.size(state[key]) > 1:
-                _set(obj, var, state[key])
-        if self.config.standalone:
-            # run arguments are applied after every value set above, then the seed is used
-            dev = get_device()
-            dev.apply_run_args()
-            name = dev.get_array_name(self.seed_group.variables["bl_seed"])
-            if self.config.name == "cuda_standalone":  # brian2cuda seeds its cuRAND buffer
-                dev.insert_code("main", f"random_number_buffer.set_seed((unsigned long long)brian::{name}[0]);")
-            else:
-                dev.insert_code("main", "for (size_t _i = 0; _i < brian::_random_generators.size(); _i++) "
-                                        f"brian::_random_generators[_i].seed((unsigned long)brian::{name}[0] + _i);")
-        net = Network(objects, name="bl_network")
-        self.builder, self.net = b, net
-        return net
-
-    def release(self):
-        """Drop this run's Brian2 objects (another network takes the device)."""
-        self.builder = self.net = self.seed_group = None
-
-    def _take_device(self):
-        """Activate this run's device, letting go of every other network's Brian2 objects."""
-        for run in list(_RUNS):
-            if run is not self:
-                run.release()
-        _ACTIVE[0] = None
-        self._activate_device()  # (reinit: the device lets go of the old code objects)
-        # Brian2 names generated objects uniquely among *live* objects: collect the old ones
-        # so that the same network always generates the same code
-        gc.collect()
-
-    def _run(self, net):
-        net.run(self.builder.duration, namespace=self.builder.namespace(),
-                report=_Report.brian(self.protocol.progress))
-
-    def generate(self, bake_all=False):
-        """Activate the device and create and 'run' the network (standalone: records it)."""
-        self._take_device()
-        data, signals, valid, state = self._first
-        self._run(self._create(data, signals, valid, state, bake_all=bake_all,
-                               chunk_seed=self.protocol._chunk_seed(0)))
-        return get_device()
-
-    def ensure_active(self):
-        """Standalone: generate the code, and compile it unless the cached build matches."""
-        if _ACTIVE[0] is self:
-            if get_device() is not all_devices[self.config.name]:  # someone switched devices
-                set_device(self.config.name, build_on_run=False)
-            return
-        device = self.generate()
-        self.directory = build_directory(self.protocol.label(), self.protocol.config_dict(self.n_trials),
-                                         self.config.name, self.config.directory)
-        self.build_info = compile_cached(device, self.directory)
-        _ACTIVE[0] = self
-
-    # ----------------------------------------------------------- execution
-    def execute(self, data, signals, valid, state, chunk_seed=0):
-        if not self.config.standalone:  # runtime: a fresh network with this chunk's values
-            self._take_device()
-            self._run(self._create(data, signals, valid, state, chunk_seed=chunk_seed))
-            return self._read()
-        self.ensure_active()
-        if self.config.compile_only:
-            raise RuntimeError("This device was chosen with compile_only=True: the project is built in "
-                               f"'{self.directory}' but cannot be run here.")
-        b = self.builder
-        run_args = {self.seed_group.bl_seed: chunk_seed}
-        for key, (obj, var, size) in b.learned.items():
-            value = _check_size(key, state[key], size)
-            run_args[getattr(obj, var)] = Quantity(np.ascontiguousarray(value.reshape(-1)) if size > 1 else value.reshape(()),
-                                                   dim=obj.variables[var].dim)
-        dev = get_device()
-        for name, ta in b.timed_arrays.items():
-            if ta not in dev.timed_arrays:  # not used by any code: not in the binary
-                continue
-            values = _timed_array_values(name, data, signals, valid)
-            if values is not None:
-                run_args[ta] = Quantity(np.ascontiguousarray(values), dim=getattr(ta.values, "dim", None))
-        dev.run(directory=self.directory, run_args=run_args, with_output=bool(self.protocol.progress))
-        try:
-            return self._read()
-        finally:
-            dev.delete(code=False, data=False, run_args=True, directory=False, force=True)
-            for fname in os.listdir(os.path.join(self.directory, "static_arrays")):
-                if fname.startswith("init_") and fname.endswith(".lock"):
-                    os.remove(os.path.join(self.directory, "static_arrays", fname))
-
-    def _read(self):
-        b = self.builder
-        state = {key: np.array(obj.variables[var].get_value(), dtype=float).reshape(-1)
-                 for key, (obj, var, size) in b.learned.items()}
-        records = {}
-        for key, mon in b.records.items():
-            var = key.split(".", 1)[1]
-            records[key] = np.array(mon.variables[var].get_value(), dtype=float)[1:]
-        return state, records
-
-
-def _check_size(key, value, size):
-    value = np.asarray(value, dtype=float)
-    if value.size != size:
-        raise ValueError(f"Learned variable '{key}' needs {size} values, got {value.size}.")
-    if not np.all(np.isfinite(value)):
-        raise ValueError(f"Learned variable '{key}' contains NaN or infinite values.")
-    return value
-
-
-def _set(obj, var, value):
-    value = np.asarray(value, dtype=float)
-    setattr(obj, var, Quantity(value if value.size > 1 else value.item(), dim=obj.variables[var].dim))
-
-
-def _timed_array_values(name, data, signals, valid):
-    """New values of the builder's TimedArray ``name`` for a chunk (None: constant)."""
-    if name == TRIAL_ENDED:
-        return NetworkBuilder.ended_values(valid)
-    for prefix, source in (("data_", data), ("trial_", signals)):
-        if name.startswith(prefix):
-            base = name[len(prefix):]
-            if base.endswith("_ended") and base[:-6] in source:
-                return NetworkBuilder.ended_values(source[base[:-6]])
-            if base in source:
-                return NetworkBuilder.padded(source[base])
-    return None
 
 
 class _Report:
@@ -330,16 +127,6 @@ class Protocol:
         same binary. Names must be listed in `derived_signals`.
         """
         return {}
-
-    @classmethod
-    def experiment(cls, out="figures", quick=True, seed=0, device=None):
-        """Reproduce the protocol's results: print numbers, write figures (command ``run``)."""
-        raise NotImplementedError(f"Protocol '{cls.label()}' has no experiment.")
-
-    @classmethod
-    def example_data(cls, quick=True, seed=0):
-        """A data set for ``brianlearn build`` (``name -> (n_samples, n_features)``)."""
-        raise NotImplementedError(f"Protocol '{cls.label()}' has no example data.")
 
     # ------------------------------------------------------------ helpers
     @classmethod
@@ -454,9 +241,9 @@ class Protocol:
         state = self.state_ if self.state_ is not None else self.initial_state(np.random.default_rng(self.seed))
         state = {k: np.asarray(v, dtype=float) for k, v in state.items()}
         records, first_chunk = {}, 0
-        fingerprint = _fingerprint(data, signals) if checkpoint else None
+        fingerprint_ = fingerprint(data, signals) if checkpoint else None
         if resume and checkpoint and os.path.exists(checkpoint):
-            state, records, first_chunk = self._load_checkpoint(checkpoint, n, chunk, fingerprint)
+            state, records, first_chunk = self._load_checkpoint(checkpoint, n, chunk, fingerprint_)
         report = _Report(self.label(), n, n_chunks, bool(self.progress))
         done_chunks, saved_at = first_chunk, -math.inf
         for c in range(first_chunk, n_chunks):
@@ -481,7 +268,7 @@ class Protocol:
             self.state_ = state
             last = c == n_chunks - 1 or (max_chunks is not None and c - first_chunk + 1 >= max_chunks)
             if checkpoint and (last or time.time() - saved_at >= self.checkpoint_interval):
-                self._save_checkpoint(checkpoint, state, records, done_chunks, n, chunk, fingerprint)
+                self._save_checkpoint(checkpoint, state, records, done_chunks, n, chunk, fingerprint_)
                 saved_at = time.time()
             report(c, hi)
         self.state_ = state
@@ -501,44 +288,29 @@ class Protocol:
     @staticmethod
     def checkpoint_progress(path):
         """Chunks done according to the checkpoint ``path`` (0 if there is none)."""
-        if not path or not os.path.exists(path):
-            return 0
-        with np.load(path) as f:
-            return int(json.loads(str(f["_meta"]))["chunks_done"])
+        return int(checkpoint_meta(path).get("chunks_done", 0))
 
-    def _save_checkpoint(self, path, state, records, chunks_done, n, chunk, fingerprint):
+    def _save_checkpoint(self, path, state, records, chunks_done, n, chunk, data_fingerprint):
         arrays = {f"state/{k}": v for k, v in state.items()}
         arrays.update({f"records/{k}": v for k, v in records.items()})
-        meta = {"config_hash": self.config_hash(), "chunks_done": chunks_done, "n_samples": n,
-                "chunk_size": chunk, "protocol": type(self).__name__, "data": fingerprint}
-        tmp = path + ".tmp.npz"
-        np.savez(tmp, _meta=json.dumps(meta), **arrays)
-        os.replace(tmp, path)
+        save_checkpoint(path, arrays, {"config_hash": self.config_hash(), "chunks_done": chunks_done,
+                                       "n_samples": n, "chunk_size": chunk, "protocol": type(self).__name__,
+                                       "data": data_fingerprint})
 
-    def _load_checkpoint(self, path, n, chunk, fingerprint):
-        with np.load(path) as f:
-            meta = json.loads(str(f["_meta"]))
-            if meta["config_hash"] != self.config_hash() or meta["n_samples"] != n or meta["chunk_size"] != chunk:
-                raise ValueError(
-                    f"Checkpoint '{path}' comes from a different run (protocol {meta['protocol']}, "
-                    f"{meta['n_samples']} samples in chunks of {meta['chunk_size']}); it cannot be resumed "
-                    f"with {n} samples in chunks of {chunk} and this configuration.")
-            if meta.get("data") != fingerprint:
-                raise ValueError(f"Checkpoint '{path}' comes from a different run: its data or trial signals "
-                                 "differ from the ones given now; it cannot be resumed with them.")
-            state = {k[6:]: f[k] for k in f.files if k.startswith("state/")}
-            records = {k[8:]: f[k] for k in f.files if k.startswith("records/")}
+    def _load_checkpoint(self, path, n, chunk, data_fingerprint):
+        meta = checkpoint_meta(path)
+        if meta["config_hash"] != self.config_hash() or meta["n_samples"] != n or meta["chunk_size"] != chunk:
+            raise ValueError(
+                f"Checkpoint '{path}' comes from a different run (protocol {meta['protocol']}, "
+                f"{meta['n_samples']} samples in chunks of {meta['chunk_size']}); it cannot be resumed "
+                f"with {n} samples in chunks of {chunk} and this configuration.")
+        if meta.get("data") != data_fingerprint:
+            raise ValueError(f"Checkpoint '{path}' comes from a different run: its data or trial signals "
+                             "differ from the ones given now; it cannot be resumed with them.")
+        arrays, _ = load_checkpoint(path)
+        state = {k[6:]: v for k, v in arrays.items() if k.startswith("state/")}
+        records = {k[8:]: v for k, v in arrays.items() if k.startswith("records/")}
         return state, records, meta["chunks_done"]
-
-
-def _fingerprint(data, signals):
-    """SHA-256 of a run's data and trial signals (a checkpoint resumes only the same run)."""
-    h = hashlib.sha256()
-    for group in (data, signals):
-        for name in sorted(group):
-            h.update(name.encode())
-            h.update(np.ascontiguousarray(group[name], dtype=float).tobytes())
-    return h.hexdigest()
 
 
 def _pad(values, n):

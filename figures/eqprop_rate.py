@@ -2,13 +2,156 @@
 (no hidden layer; fixed random hidden, output only; 20 hidden all layers; the same with fixed
 feedback), predictions over the (phi, theta) square, baselines.
 
+Mesnard, Gerstner & Brea (2016), "Towards deep learning with spiking neurons in energy based
+models with contrastive Hebbian plasticity", arXiv:1612.03214; Scellier & Bengio (2017), Front.
+Comput. Neurosci. 11:24. The two-link-arm regression task (inputs: two joint angles; targets:
+the end point of the arm, both in [0, 1]) is learned by the rate EP network in Brian2 (one
+compiled simulation, per-sample updates, random sign of beta) and by its NumPy reference with
+the spec's minibatches of 20; a linear least-squares fit and a backprop network of the same
+shape are the baselines.
+
 Usage: python figures/eqprop_rate.py [--full] [--device D] [--seed N] [--out DIR]
 Writes figures/eqprop_learning_curves.png, figures/eqprop_predictions.png and their rows of
 figures/RESULTS.md (quick sizes by default).
 """
 
-from brianlearn.protocols.eqprop_experiments import rate_findings
-from brianlearn.results import figure_main
+import os
+import time
+
+import numpy as np
+
+from brianlearn.datasets.regression import arm_targets, regression_task, two_link_arm
+from brianlearn.figures._plotting import plt
+from brianlearn.protocols.eqprop import (EquilibriumPropagation, RateEPNetwork, RateEPReference, backprop_baseline,
+                                         linear_baseline)
+from brianlearn.results import experiment_checkpoint, figure_main, record_results
+
+__all__ = ["run", "example_network", "RATE_FINDINGS", "curves_figure", "prediction_figure"]
+
+#: training and held-out samples of the task; passes over the training set (quick, full)
+N_TRAIN, N_TEST = 20000, 1000
+EPOCHS_QUICK, EPOCHS_FULL = 3, 5
+#: samples between two held-out evaluations
+EVAL_EVERY = 2000
+#: the NumPy reference (the spec's set-up): minibatches of 20 with 5x the per-sample learning rates, 5 passes
+BATCH, BATCH_ETA_FACTOR, BATCH_EPOCHS = 20, 5, 5
+
+#: the four rate-network findings: label -> EquilibriumPropagation arguments
+RATE_FINDINGS = {
+    "no hidden layer": dict(hidden=()),
+    "fixed random hidden (20), output weights learned": dict(hidden=(20,), learn="output"),
+    "20 hidden, all layers learned": dict(hidden=(20,)),
+    "20 hidden, all layers, fixed feedback weights": dict(hidden=(20,), fixed_feedback=True),
+}
+
+
+def example_network(quick=True, seed=0, device=None):
+    """The network ``brianlearn build eqprop`` exports: `RateEPNetwork` 2-20-2 on the two-link arm."""
+    X, Y = two_link_arm(1000 if quick else 20000, seed=seed)
+    return RateEPNetwork(device=device, seed=seed), {"x": X, "y": Y}
+
+
+def run(out="figures", quick=True, seed=0, device=None, progress=False):
+    """Train the four rate networks (Brian2, per-sample updates) and the NumPy reference
+    (minibatches of 20); baselines; learning-curve and prediction figures; results rows."""
+    epochs = EPOCHS_QUICK if quick else EPOCHS_FULL
+    Xtr, Ytr, Xte, Yte = regression_task(N_TRAIN, N_TEST, seed=seed)
+    res = {"linear": linear_baseline(Xtr, Ytr, Xte, Yte),
+           "backprop": backprop_baseline(Xtr, Ytr, Xte, Yte, hidden=(20,), seed=seed)}
+    print(f"eqprop baselines: linear {res['linear']:.3g}, backprop 2-20-2 {res['backprop']:.3g}")
+    # ---- the runs
+    curves, nets = {}, {}
+    for label, kw in RATE_FINDINGS.items():
+        start = time.time()
+        net = EquilibriumPropagation(seed=seed, device=device, progress=progress, epochs=epochs,
+                                     eval_every=EVAL_EVERY, **kw)
+        net.fit(Xtr, Ytr, X_val=Xte, Y_val=Yte, **experiment_checkpoint(f"eqprop_rate_{label}", quick, seed, device))
+        curves[label] = net.history_
+        nets[label] = net
+        ref = RateEPReference((2,) + kw["hidden"] + (2,), eta=BATCH_ETA_FACTOR * net.reference().etas,
+                              learn=kw.get("learn", "all"), fixed_feedback=kw.get("fixed_feedback", False),
+                              batch_size=BATCH, seed=seed)
+        if kw.get("fixed_feedback"):
+            ref.B = [None if B is None else B.copy() for B in net.feedback_]  # the same random B
+        ref.fit(Xtr, Ytr, epochs=BATCH_EPOCHS, X_val=Xte, Y_val=Yte, eval_every=N_TRAIN)
+        res[label] = {"brian2": float(net.history_["val_mse"][-1]), "numpy_batch20": float(ref.history[-1, 2]),
+                      "curve_numpy": ref.history, "seconds": time.time() - start}
+        print(f"eqprop rate, {label}: held-out MSE {res[label]['brian2']:.3g} (Brian2, per sample), "
+              f"{res[label]['numpy_batch20']:.3g} (NumPy, minibatches of 20)")
+    # ---- the figures
+    os.makedirs(out, exist_ok=True)
+    f_curve = os.path.join(out, "eqprop_learning_curves.png")
+    curves_figure(f_curve, curves, res)
+    f_pred = os.path.join(out, "eqprop_predictions.png")
+    prediction_figure(f_pred, {"rate, 20 hidden": nets["20 hidden, all layers learned"],
+                               "rate, no hidden": nets["no hidden layer"]})
+    # ---- the rows
+    all_l = res["20 hidden, all layers learned"]["brian2"]
+    fixed_fb = res["20 hidden, all layers, fixed feedback weights"]["brian2"]
+    none = res["no hidden layer"]["brian2"] / res["linear"]
+    output = res["fixed random hidden (20), output weights learned"]["brian2"] / all_l
+    rows = [
+        {"quantity": "linear least-squares baseline, held-out MSE", "measured": res["linear"], "paper": "1.6e-2 (spec)",
+         "figure": f_pred},
+        {"quantity": "backprop 2-20-2 (MLPRegressor) baseline, held-out MSE", "measured": res["backprop"],
+         "paper": "3e-4 (spec)"},
+        {"quantity": f"rate EP 20 hidden, all layers, held-out MSE after {epochs}x{N_TRAIN} samples (Brian2)",
+         "measured": all_l, "paper": "learnable; <= 1e-3", "ok": all_l <= 1e-3, "figure": f_curve},
+        {"quantity": "rate EP 20 hidden, fixed feedback weights, held-out MSE (Brian2)",
+         "measured": fixed_fb, "paper": "learnable; <= 1e-3", "ok": fixed_fb <= 1e-3, "figure": f_curve},
+        {"quantity": "rate EP no hidden layer: held-out MSE / linear baseline (Brian2)",
+         "measured": none, "paper": "not learnable; >= 0.8", "ok": none >= 0.8, "figure": f_curve},
+        {"quantity": "rate EP fixed random hidden, output only: MSE / all-layers MSE (Brian2)",
+         "measured": output, "paper": "not learnable; >= 2", "ok": output >= 2, "figure": f_curve},
+    ]
+    for label in RATE_FINDINGS:
+        rows.append({"quantity": f"NumPy reference (minibatches of 20, 5x20000 samples), {label}, held-out MSE",
+                     "measured": res[label]["numpy_batch20"],
+                     "paper": "spec: 5e-4 - 1e-3" if label == "20 hidden, all layers learned" else "-"})
+    record_results("eqprop_rate", rows, folder=out, title="Equilibrium propagation, rate network "
+                   "(Scellier & Bengio 2017; Mesnard et al. 2016)",
+                   command="brianlearn run eqprop" + ("" if quick else " --full"))
+    res["figures"] = [f_curve, f_pred]
+    return res
+
+
+def curves_figure(path, curves, res, extra=None):
+    """Held-out MSE against training samples (``history_`` of each fit) with the baselines."""
+    pyplot = plt()
+    fig, ax = pyplot.subplots(figsize=(6.4, 4.2))
+    for label, h in list(curves.items()) + list((extra or {}).items()):
+        ax.plot(np.maximum(h["n_samples"], 1), h["val_mse"], marker="o", ms=3, label=label)
+    ax.axhline(res["linear"], color="k", ls=":", lw=1, label="linear least squares")
+    ax.axhline(res["backprop"], color="k", ls="--", lw=1, label="backprop 2-20-2")
+    ax.set(xscale="log", yscale="log", xlabel="training samples", ylabel="held-out MSE",
+           title="Equilibrium propagation on the two-link-arm task")
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    pyplot.close(fig)
+
+
+def prediction_figure(path, nets, n_grid=25):
+    """Targets and the fitted estimators' predictions over an ``n_grid`` x ``n_grid`` grid of inputs."""
+    pyplot = plt()
+    g = (np.arange(n_grid) + 0.5) / n_grid
+    P, T = np.meshgrid(g, g, indexing="xy")
+    X = np.stack([P.ravel(), T.ravel()], axis=1)
+    Y = arm_targets(X)
+    preds = {label: net.predict(X) for label, net in nets.items()}
+    cols = 1 + len(preds)
+    fig, ax = pyplot.subplots(2, cols, figsize=(2.9 * cols + 1, 5.6), squeeze=False, constrained_layout=True)
+    for r, name in enumerate(("x", "y")):
+        for c, (label, Z) in enumerate([("target", Y)] + list(preds.items())):
+            im = ax[r, c].imshow(Z[:, r].reshape(n_grid, n_grid), origin="lower", extent=(0, 1, 0, 1),
+                                 vmin=0, vmax=1, cmap="viridis")
+            title = label if c == 0 else f"{label}\nMSE {np.mean((Z - Y) ** 2):.2g}"
+            ax[r, c].set_title(f"{name}: {title}", fontsize=8)
+            ax[r, c].set(xlabel="phi", ylabel="theta")
+    fig.colorbar(im, ax=ax, shrink=0.6)
+    fig.savefig(path, dpi=110)
+    pyplot.close(fig)
+
 
 if __name__ == "__main__":
-    figure_main(rate_findings, __doc__)
+    figure_main(run, __doc__)

@@ -2,26 +2,32 @@
 Neuron and synapse models as Brian2 equation strings with default parameters (with units).
 
 One module per model; edit a module's equations and every protocol that uses the model
-picks the change up. `get_model` looks a model up by name; `MODELS` lists them.
+picks the change up. Each module defines its model(s) in ``__all__``; this package collects
+every `NeuronModel` / `SynapseModel` it finds there into `MODELS` (so a new model module is
+listed by ``brianlearn list`` without being registered by hand). `get_model` looks one up.
 """
 
-from .contrastive import contrastive_delta, contrastive_hebbian
-from .lif import lif
-from .nudged_output import nudged_output
-from .pair_stdp import pair_stdp
-from .perfect_if import perfect_if
-from .phase_rates import phase_rates
-from .rate_trace import rate_trace
-from .static_synapse import static_synapse
-from .triplet_stdp import triplet_stdp
+import importlib
+import pkgutil
 
-__all__ = ["MODELS", "get_model", "perfect_if", "lif", "nudged_output", "rate_trace",
-           "phase_rates", "static_synapse", "contrastive_hebbian", "contrastive_delta", "pair_stdp",
-           "triplet_stdp"]
+from brianlearn.modelspec import ModelSpec
+
+__all__ = ["MODELS", "get_model"]
 
 #: All models by name
-MODELS = {m.name: m for m in (perfect_if, lif, nudged_output, rate_trace, phase_rates, static_synapse,
-                              contrastive_hebbian, contrastive_delta, pair_stdp, triplet_stdp)}
+MODELS = {}
+
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    _module = importlib.import_module(f"{__name__}.{_info.name}")
+    for _name in getattr(_module, "__all__", ()):
+        _obj = getattr(_module, _name)
+        globals()[_name] = _obj
+        __all__.append(_name)
+        if isinstance(_obj, ModelSpec):
+            if _obj.name in MODELS and MODELS[_obj.name] is not _obj:
+                raise ImportError(f"Two models are called '{_obj.name}' (the second in {_module.__name__}).")
+            MODELS[_obj.name] = _obj
+del _info, _module, _name, _obj
 
 
 def get_model(name):

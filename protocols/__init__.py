@@ -1,25 +1,34 @@
 """
-Learning protocols: one module per learning system, each a `brianlearn.Protocol` subclass.
+The learning systems: one module (or package) per system, each built on the engine.
 
-`PROTOCOLS` maps the command-line names to their classes; `get_protocol` looks one up.
+=====================  =============================================================
+module                 learning system
+=====================  =============================================================
+``demo``               two-phase contrastive delta rule (`ContrastiveDemo`)
+``nsm_solver``         spiking elastic-net / sparse-coding solver (`spiking_elastic_net`)
+``nsm``                spiking non-negative similarity matching (`SpikingNSM`, `AnalogNSM`)
+``eqprop``             equilibrium propagation, rate and LIF networks (`EquilibriumPropagation`)
+``plasticity``         plasticity rules against data (`stdp_window`, `compare`, `fit`, ...)
+=====================  =============================================================
+
+Each system holds its estimator(s) (scikit-learn API) and the compiled network they run
+(a `brianlearn.Protocol` subclass, e.g. `NSMNetwork`). The experiments that reproduce the
+papers' figures are in `brianlearn.figures`. Names load on first use (`_PUBLIC`).
 """
 
-from .demo import ContrastiveDemo
-from .eqprop_rate import RateEPNetwork
-from .nsm import NSMNetwork
-from .plasticity import PlasticityExperiments
+from brianlearn._lazy import lazy_namespace
 
-__all__ = ["PROTOCOLS", "get_protocol", "ContrastiveDemo", "RateEPNetwork", "NSMNetwork",
-           "PlasticityExperiments"]
+#: public name -> module of this package that defines it
+_PUBLIC = {
+    "ContrastiveDemo": ".demo", "DemoNetwork": ".demo",
+    "spiking_elastic_net": ".nsm_solver", "elastic_net_reference": ".nsm_solver", "ElasticNetSolver": ".nsm_solver",
+    "SpikingNSM": ".nsm", "AnalogNSM": ".nsm", "NSMNetwork": ".nsm",
+    "EquilibriumPropagation": ".eqprop", "RateEPNetwork": ".eqprop_rate", "LIFEPNetwork": ".eqprop_lif",
+    "stdp_window": ".plasticity", "frequency_dependence": ".plasticity", "triplets": ".plasticity",
+    "compare": ".plasticity", "fit": ".plasticity", "run_conditions": ".plasticity",
+}
 
-#: name -> class with an ``experiment(out, quick, seed, device)`` classmethod (``brianlearn run``)
-PROTOCOLS = {"demo": ContrastiveDemo, "eqprop": RateEPNetwork, "nsm": NSMNetwork,
-             "plasticity": PlasticityExperiments}
+__all__ = sorted(_PUBLIC)
 
 
-def get_protocol(name):
-    """The protocol class registered as ``name``."""
-    try:
-        return PROTOCOLS[name]
-    except KeyError:
-        raise ValueError(f"Unknown protocol '{name}'. Known protocols: {', '.join(sorted(PROTOCOLS))}.") from None
+__getattr__, __dir__ = lazy_namespace(__name__, _PUBLIC, globals())

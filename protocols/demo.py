@@ -18,17 +18,24 @@ and clamped windows (``models.phase_rates``), and at the end of the trial every 
 
 which vanishes when the dendritic prediction equals the target (Urbanczik & Senn 2014;
 Mesnard, Gerstner & Brea 2016). The teacher is an affine map ``y = y0 + A x``.
+
+`DemoNetwork` is the compiled network (a `brianlearn.Protocol`); `ContrastiveDemo` is the
+scikit-learn regressor around it. The experiment that reproduces the README figure is
+``figures/demo.py`` (``brianlearn demo``).
 """
 
 import numpy as np
-from brian2 import Mohm, ms, mV, second
+from brian2 import Hz, Mohm, ms, mV, second, volt
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from brianlearn.models import contrastive_delta, nudged_output, perfect_if, phase_rates, rate_trace
+from brianlearn.models import get_model, lif_rate
 from brianlearn.models.phase_rates import window_end, window_start
 from brianlearn.protocol import Protocol
 from brianlearn.schedule import Phase, Schedule
 
-__all__ = ["ContrastiveDemo", "teacher_task", "run_demo"]
+__all__ = ["DemoNetwork", "ContrastiveDemo", "teacher_task", "target_rates"]
 
 
 def teacher_task(n_samples, n_in=4, n_out=2, seed=0):
@@ -40,8 +47,8 @@ def teacher_task(n_samples, n_in=4, n_out=2, seed=0):
     return X, y0 + X @ A.T, A
 
 
-class ContrastiveDemo(Protocol):
-    """Spiking delta-rule learner of an affine map (see the module docstring).
+class DemoNetwork(Protocol):
+    """The compiled demo network: spiking delta-rule learner of an affine map (module docstring).
 
     Parameters
     ----------
@@ -66,9 +73,9 @@ class ContrastiveDemo(Protocol):
         super().__init__(**kwds)
         self.n_in, self.n_out, self.eta = n_in, n_out, eta
         # a slow trace (small ripple on the dendrites), started at its mean: v0 -> rate
-        self.input_model = perfect_if(tau=10 * ms).extend(rate_trace(tau_r=200 * ms))
-        self.output_model = nudged_output(R=100 * Mohm).extend(phase_rates)
-        self.synapse_model = contrastive_delta(eta=eta)
+        self.input_model = get_model("perfect_if")(tau=10 * ms).extend(get_model("rate_trace")(tau_r=200 * ms))
+        self.output_model = get_model("nudged_output")(R=100 * Mohm).extend(get_model("phase_rates"))
+        self.synapse_model = get_model("contrastive_delta")(eta=eta)
         self.schedule = Schedule([Phase("free_settle", settle), Phase("free", window),
                                   Phase("clamped_settle", settle), Phase("clamped", window)], dt=dt)
 
@@ -86,7 +93,7 @@ class ContrastiveDemo(Protocol):
         s = self.schedule
         b.data("x"), b.data("y")  # the TimedArrays data_x(t, i), data_y(t, i)
         # n_in input neurons and one constantly firing bias neuron (index n_in)
-        inputs = self.input_model.extend(phase_rates).make_group(self.n_in + 1, "inputs", variables=("bias",),
+        inputs = self.input_model.extend(get_model("phase_rates")).make_group(self.n_in + 1, "inputs", variables=("bias",),
                                                                  clock=b.clock)
         out = self.output_model.make_group(self.n_out, "outputs", clock=b.clock)
         # dendritic input I_dend = sum_j w_ij r_j, summed every time step
@@ -109,25 +116,14 @@ class ContrastiveDemo(Protocol):
         b.on_phase_end(out, "clamped_settle", window_start())
         b.on_phase_end(out, "clamped", window_end("r_clamped", s.phase_duration("clamped")))
         # end of trial: the contrastive delta rule, scaled by the per-trial learning rate
-        gate = "trial_ended(t) * trial_lr_ended(t)"
-        b.on_trial_end(ff, self.synapse_model.update, gate=gate, order=1)
-        b.trial_signal("lr", ended=True)
+        b.on_trial_end(ff, self.synapse_model.update, gate=b.learning_gate("lr"), order=1)
         b.learn(ff, "w", size=(self.n_in + 1) * self.n_out)
         b.record(out, "r_free")
         b.record(out, "r_clamped")
 
-    @classmethod
-    def experiment(cls, out="figures", quick=True, seed=0, device=None):
-        return run_demo(out=out, quick=quick, seed=seed, device=device)
-
-    @classmethod
-    def example_data(cls, quick=True, seed=0):
-        X, Y, _ = teacher_task(200 if quick else 3000, seed=seed)
-        return {"x": X, "y": Y}
-
     # ------------------------------------------------------------ user API
-    def fit(self, X, Y, **kwds):
-        """Learn from samples ``X`` (n, n_in) and target drives ``Y`` (n, n_out, volts)."""
+    def train(self, X, Y, **kwds):
+        """Learn from samples ``X`` (n, n_in) and target drives ``Y`` (n, n_out, volts); a `RunResult`."""
         return self.run_trials({"x": X, "y": Y}, **kwds)
 
     def predict_rates(self, X):
@@ -144,107 +140,109 @@ class ContrastiveDemo(Protocol):
         return w[:, : self.n_in], w[:, self.n_in]
 
 
-def target_rates(Y, model=nudged_output):
+def target_rates(Y, model=None):
     """Firing rates (Hz) of the output neurons driven at the target drives ``Y`` (volts)."""
-    from brian2 import Hz, volt
-
-    from brianlearn.models.lif import lif_rate
-
-    p = model.parameters
+    p = (model or get_model("nudged_output")).parameters
     return (lif_rate(np.asarray(Y).ravel() * volt, p["tau"], p["theta"], p["u_r"], p["t_ref"]) / Hz).reshape(
         np.shape(Y))
 
 
-def run_demo(out=None, quick=True, seed=0, device=None, progress=True):
-    """Train the demo network, print what it learned, write ``demo.png``; return the numbers.
+class ContrastiveDemo(RegressorMixin, BaseEstimator):
+    """Spiking two-phase network that learns an affine map with the contrastive delta rule.
+
+    A scikit-learn regressor around `DemoNetwork` (module docstring): ``fit(X, y)`` trains on
+    inputs ``X`` in [0, 1] (``(n_samples, n_in)``) and target drives ``y`` in volts (floats,
+    ``(n_samples, n_out)``: the somatic nudging current is ``y / R``); ``predict(X)`` returns
+    the free-phase output firing rates in Hz, and ``score(X, y)`` is the R² of those rates
+    against `target_rates` ``(y)``, the rates the targets drive.
 
     Parameters
     ----------
-    out : str, optional
-        Folder for the figure (default ``figures``).
-    quick : bool
-        600 training samples (``False``: 3000).
-    seed : int
+    eta : Quantity
+        Learning rate of ``models.contrastive_delta`` (units second**2).
+    window, settle : Quantity
+        Duration of each counting window (free, clamped) and of the settling before each.
+    dt : Quantity
+        Simulation time step.
     device : str, optional
-        Default: the current default device (``cpp_standalone``).
+        ``'runtime'``, ``'cpp_standalone'`` or ``'cuda_standalone'`` (default: `brianlearn.use_device`).
+    seed : int, optional
+        Initial weights and the simulation's random numbers.
+    chunk_size : int, optional
+        Trials per compiled run (see `brianlearn.Protocol`).
+    progress : bool
+        Report progress per chunk.
+
+    Attributes
+    ----------
+    feedforward_ : ndarray, shape (n_out, n_in)
+        Learned weights (units of mV*s per Hz of presynaptic rate).
+    biases_ : ndarray, shape (n_out,)
+        Weights from the constantly firing bias neuron.
+    history_ : dict
+        ``'r_free'``, ``'r_clamped'``: output rates (Hz) of every training trial.
+    n_features_in_ : int
     """
-    import os
-    import time
 
-    n_train, n_test = (600, 200) if quick else (3000, 200)
-    X, Y, A = teacher_task(n_train + n_test, seed=seed)
-    Xtr, Ytr, Xte, Yte = X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
-    net = ContrastiveDemo(device=device, seed=seed, progress=progress)
-    target = target_rates(Yte)
-    start = time.time()
-    before = net.predict_rates(Xte)
-    first = time.time() - start
-    build = net.build_info_
-    start = time.time()
-    fit = net.fit(Xtr, Ytr)
-    fit_time = time.time() - start
-    after = net.predict_rates(Xte)
-    rmse = lambda a: float(np.sqrt(np.mean((a - target) ** 2)))
-    gap = np.abs(fit.records["outputs.r_clamped"] - fit.records["outputs.r_free"]).mean(axis=1)
-    result = {"rmse_before_hz": rmse(before), "rmse_after_hz": rmse(after), "n_train": n_train,
-              "n_test": n_test, "device": net.device_config.name, "first_run_s": first,
-              "fit_s": fit_time, "compiled": None if build is None else build.compiled,
-              "compile_s": None if build is None else build.seconds}
-    print(f"brianlearn demo on {result['device']}: {n_in_words(net)} learning an affine teacher")
-    if build is not None:
-        print(f"  build: {'compiled in %.1f s' % build.seconds if build.compiled else 'cached binary reused'} "
-              f"({build.directory})")
-    print(f"  training: {n_train} samples (two phases each) in {fit_time:.1f} s")
-    print(f"  free-minus-clamped rate gap: {gap[:50].mean():.1f} Hz (first 50 samples) -> "
-          f"{gap[-50:].mean():.1f} Hz (last 50)")
-    print(f"  output rate error on {n_test} held-out samples: {result['rmse_before_hz']:.1f} Hz before -> "
-          f"{result['rmse_after_hz']:.1f} Hz after learning (target rates {target.min():.0f}-{target.max():.0f} Hz)")
-    print("  sample  target (Hz)        predicted after learning (Hz)")
-    for k in range(3):
-        print(f"  {k:>6}  {np.array2string(target[k], precision=1):<18} {np.array2string(after[k], precision=1)}")
-    out = out or "figures"
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "demo.png")
-    _demo_figure(path, gap, target, before, after)
-    print(f"  figure: {path}")
-    result["figure"] = path
-    from brianlearn.results import record_results
+    def __init__(self, eta=4e-5 * second**2, window=400 * ms, settle=20 * ms, dt=0.1 * ms, device=None, seed=None,
+                 chunk_size=None, progress=False):
+        self.eta = eta
+        self.window = window
+        self.settle = settle
+        self.dt = dt
+        self.device = device
+        self.seed = seed
+        self.chunk_size = chunk_size
+        self.progress = progress
 
-    record_results("demo", [
-        {"quantity": f"output rate RMSE on {n_test} held-out samples, before learning (Hz)",
-         "measured": result["rmse_before_hz"], "paper": "-", "figure": path},
-        {"quantity": f"output rate RMSE after {n_train} samples of contrastive delta-rule learning (Hz)",
-         "measured": result["rmse_after_hz"],
-         "paper": "< 1/4 of before; count resolution of a 400 ms window is 2.5 Hz",
-         "ok": result["rmse_after_hz"] < 0.25 * result["rmse_before_hz"], "figure": path},
-    ], folder=out, title="Demo: two-phase contrastive learning of an affine map",
-        command="brianlearn demo")
-    return result
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # one output neuron per target column
+        return tags
 
+    def _make_network(self, n_in, n_out):
+        return DemoNetwork(n_in=n_in, n_out=n_out, eta=self.eta, window=self.window, settle=self.settle, dt=self.dt,
+                           device=self.device, seed=self.seed, chunk_size=self.chunk_size, progress=self.progress)
 
-def n_in_words(net):
-    return f"{net.n_in}+1 spiking inputs -> {net.n_out} nudged LIF outputs"
+    def fit(self, X, y, checkpoint=None, resume=False, max_chunks=None):
+        """Train on every sample once, in order (one two-phase trial each).
 
+        ``checkpoint``/``resume``/``max_chunks``: see `brianlearn.Protocol.run_trials`.
+        """
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
+        Y = y.reshape(len(y), -1)
+        self._single_output = y.ndim == 1
+        self._network = self._make_network(X.shape[1], Y.shape[1])
+        result = self._network.train(X, Y, checkpoint=checkpoint, resume=resume, max_chunks=max_chunks)
+        self.n_outputs_ = Y.shape[1]
+        self.history_ = {"r_free": result.records["outputs.r_free"], "r_clamped": result.records["outputs.r_clamped"]}
+        self.state_ = dict(result.state)
+        w = self.state_["ff.w"].reshape(self.n_features_in_ + 1, self.n_outputs_).T  # synapses are pre-major
+        self.feedforward_, self.biases_ = w[:, : self.n_features_in_].copy(), w[:, self.n_features_in_].copy()
+        self.build_info_ = self._network.build_info_
+        return self
 
-def _demo_figure(path, gap, target, before, after):
-    import matplotlib
+    def predict(self, X):
+        """Free-phase output rates (Hz) for inputs ``X``, without learning."""
+        check_is_fitted(self, "state_")
+        X = validate_data(self, X, reset=False)
+        net = getattr(self, "_network", None)
+        if net is None:  # (an unpickled estimator: the compiled network is rebuilt)
+            net = self._network = self._make_network(self.n_features_in_, self.n_outputs_)
+        net.state_ = dict(self.state_)
+        rates = net.predict_rates(X)
+        return rates[:, 0] if self._single_output else rates
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def score(self, X, y, sample_weight=None):
+        """R² of the predicted rates against the rates the target drives ``y`` produce."""
+        return r2_score(target_rates(y), self.predict(X), sample_weight=sample_weight)
 
-    fig, ax = plt.subplots(1, 2, figsize=(9, 3.6))
-    k = 20
-    smooth = np.convolve(gap, np.ones(k) / k, mode="valid")
-    ax[0].plot(gap, color="0.8", lw=0.8, label="per sample")
-    ax[0].plot(np.arange(k - 1, len(gap)), smooth, color="C0", label=f"mean of {k}")
-    ax[0].set(xlabel="training sample", ylabel="|r_clamped - r_free| (Hz)", title="Contrastive signal")
-    ax[0].legend(frameon=False)
-    lim = [min(target.min(), before.min()) - 5, max(target.max(), after.max()) + 5]
-    ax[1].plot(lim, lim, "k:", lw=0.8)
-    ax[1].scatter(target.ravel(), before.ravel(), s=6, color="0.6", label="before learning")
-    ax[1].scatter(target.ravel(), after.ravel(), s=6, color="C3", label="after learning")
-    ax[1].set(xlabel="target rate (Hz)", ylabel="free-phase rate (Hz)", title="Held-out samples")
-    ax[1].legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    def weights(self):
+        """``(feedforward_, biases_)`` (the former API)."""
+        check_is_fitted(self, "state_")
+        return self.feedforward_, self.biases_
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_network", None)  # Brian2 objects do not pickle; predict rebuilds it
+        return state

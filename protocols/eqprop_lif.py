@@ -1,96 +1,45 @@
 """
 Equilibrium propagation with leaky integrate-and-fire neurons (Mesnard, Gerstner & Brea 2016,
-arXiv:1612.03214, seed 003).
+arXiv:1612.03214, seed 003). The neuron models live in ``brianlearn.models`` (each extended
+by the rate read-out ``lif_ep_traces``) and are looked up when the network is built.
 
 Populations (``P = neurons_per_dim``):
 
-- **inputs** ``lif_L0`` (``n_in * P``): LIF neurons with a constant drive in both phases,
-  population-coded: neuron ``k`` of dimension ``d`` prefers ``c_k = k/(P-1)`` and is driven at
-  ``u0 + U g``, ``g = exp(-(x_d - c_k)^2 / (2 sigma^2))``, ``sigma = 1.5/(P-1)``;
-- **hidden** ``lif_L1..``: the somatic equation of seed 003 without nudging,
-  ``tau du/dt = -(u - u0) + I_up + I_down`` below threshold ``theta``, reset ``u_r``,
-  refractory ``t_ref``; ``I_up``/``I_down`` are the summed synaptic traces
-  ``sum_j w_ij s_j`` (``tau_s ds_j/dt = -s_j + u_psp x_j``) from the layer below / above, written
-  event-driven (``on_pre: I_post += w U / (r_max tau_s)``, so that ``<I> = U sum_j w_ij rho_j``);
-- **outputs** ``lif_L{L}`` (``n_out * P``): nudged two-compartment neurons,
+- **inputs** ``lif_L0`` (``n_in * P``, model ``lif_ep_input``): LIF neurons with a constant drive
+  in both phases, population-coded: neuron ``k`` of dimension ``d`` prefers ``c_k = k/(P-1)`` and
+  is driven at ``u0 + U g``, ``g = exp(-(x_d - c_k)^2 / (2 sigma^2))``, ``sigma = 1.5/(P-1)``;
+- **hidden** ``lif_L1..`` (``lif_ep_hidden``): ``tau du/dt = -(u - u0) + I_up + I_down``;
+  ``I_up``/``I_down`` are the summed synaptic traces ``sum_j w_ij s_j`` from the layer below /
+  above, written event-driven (``on_pre: I_post += w U / (r_max tau_s)``, so that
+  ``<I> = U sum_j w_ij rho_j``);
+- **outputs** ``lif_L{L}`` (``n_out * P``, ``lif_ep_output``): nudged two-compartment neurons,
   ``tau du/dt = -(u - u0) + (1 - lam) I_dend + lam R I``, ``lam = b G / (b G + [I_dend]+)``
-  (the conductance-like nudging factor; ``b = beta`` in the nudged phase, 0 in the free phase),
-  ``R I`` = the drive at which the LIF fires at the target rate
-  ``r_max (rho_lo + (1 - rho_lo) y_hat)`` (analytic LIF rate inverted). The seed's factor has
-  ``G = R I`` (``nudging='seed'``): then a low target (small ``R I``) nudges weakly and a high one
-  strongly, and the learned outputs come out biased upward (measured: +0.1 - 0.15 on the mean
-  decoded output); the default ``nudging='constant'`` uses a target-independent nudging
-  conductance ``G = u_nudge`` (25 mV), as with a conductance-based teacher synapse of fixed
-  total conductance (Urbanczik & Senn 2014);
-- **bias** ``lif_bias``: one constantly (regularly) firing neuron at ``r_max`` with learned
+  (``b = beta`` in the nudged phase, 0 in the free phase), ``R I`` = the drive at which the LIF
+  fires at the target rate ``r_max (rho_lo + (1 - rho_lo) y_hat)`` (analytic LIF rate
+  inverted, `lif_drive`). ``nudging='seed'`` uses the seed's factor ``G = R I`` (then a low
+  target nudges weakly and a high one strongly, and the learned outputs come out biased
+  upward; measured: +0.1 - 0.15 on the mean decoded output); the default ``nudging='constant'``
+  a target-independent nudging conductance ``G = u_nudge`` (25 mV);
+- **bias** ``lif_bias`` (``lif_ep_bias``): one regularly firing neuron at ``r_max`` with learned
   weights ``lif_bias{l}`` onto every non-input layer.
 
-Rates: two cascaded low-pass traces of the spike train (``tau_r``; the second smooths the
-ripple of the first), normalised ``rho = r2 / r_max``; snapshots at the end of the free phase
-(``rho_free``) and of the nudged phase (``rho_nudged``). At the trial end the same rule as the rate
-network: ``dw = eta/beta (rho_post^b rho_pre^b - rho_post^* rho_pre^*)`` (or the delta rule), the
+Rates: two cascaded low-pass traces of the spike train, normalised ``rho = r2 / r_max``;
+snapshots at the end of the free phase (``rho_free``) and of the nudged phase (``rho_nudged``).
+At the trial end the same rule as the rate network (see `protocols.eqprop_layers`), the
 top-down synapses ``lif_B{l}`` getting the same increment as ``lif_W{l}``. The decoded output of
 dimension ``d`` is ``clip((mean rho of its population - rho_lo) / (1 - rho_lo), 0, 1)``.
 """
 
 import numpy as np
-from brian2 import Hz, NeuronGroup, SpikeMonitor, Synapses, mV, ms
+from brian2 import Hz, SpikeMonitor, mV, ms
 
-from brianlearn.modelspec import NeuronModel
+from brianlearn.models import get_model
+from brianlearn.models.lif_ep_output import lif_drive
 from brianlearn.schedule import Phase, Schedule
 
-from .eqprop_rate import EPNetwork
+from .eqprop_layers import EPNetwork
 
-__all__ = ["LIFEPNetwork", "lif_ep_hidden", "lif_ep_output", "lif_experiment", "default_etas", "lif_drive"]
-
-_COMMON = dict(tau=15 * ms, tau_s=5 * ms, tau_r=40 * ms, u0=20 * mV, u_r=0 * mV, theta=20 * mV, t_ref=5 * ms,
-               U=50 * mV, r_max=100 * Hz)
-
-_TRACES = """
-        dr1/dt = -r1 / tau_r : Hz
-        dr2/dt = (r1 - r2) / tau_r : Hz
-        rho_free : 1
-        rho_nudged : 1
-"""
-
-lif_ep_hidden = NeuronModel(
-    "lif_ep_hidden",
-    equations="""
-        du/dt = (-(u - u0) + I_up + I_down) / tau : volt (unless refractory)
-        dI_up/dt = -I_up / tau_s : volt
-        dI_down/dt = -I_down / tau_s : volt
-    """ + _TRACES,
-    threshold="u > theta",
-    reset="u = u_r\nr1 += 1 / tau_r",
-    refractory="t_ref",
-    method="euler",
-    parameters=dict(_COMMON),
-    reference="Mesnard, Gerstner & Brea (2016) arXiv:1612.03214 (seed 003), somatic equation",
-    doc="Hidden LIF neuron of the spiking EP network: synaptic traces from below (I_up) and above (I_down), "
-        "two cascaded rate traces r1, r2.",
-)
-
-lif_ep_output = NeuronModel(
-    "lif_ep_output",
-    equations="""
-        du/dt = (-(u - u0) + (1 - lam) * I_up + lam * RI) / tau : volt (unless refractory)
-        lam = nudge * G / (nudge * G + clip(I_up, 0*volt, inf*volt) + 1e-12*volt) : 1
-        G = u_nudge + seed_form * (RI - u_nudge) : volt
-        dI_up/dt = -I_up / tau_s : volt
-        RI : volt
-        nudge : 1
-    """ + _TRACES,
-    threshold="u > theta",
-    reset="u = u_r\nr1 += 1 / tau_r",
-    refractory="t_ref",
-    method="euler",
-    parameters=dict(_COMMON, u_nudge=25 * mV, seed_form=0.0),
-    reference="Mesnard, Gerstner & Brea (2016) arXiv:1612.03214 (seed 003); Urbanczik & Senn (2014)",
-    doc="Nudged two-compartment output neuron: dendritic input I_up, somatic nudging drive RI toward the "
-        "target mixed by lam = nudge*G/(nudge*G + I_up); nudge = beta in the nudged phase, 0 in the free phase. "
-        "G = u_nudge (a target-independent nudging conductance, default) or, with seed_form = 1, G = RI (the "
-        "seed's factor RI/(RI + I_dend)).",
-)
+__all__ = ["LIFEPNetwork", "default_etas", "lif_drive"]
 
 
 def default_etas(n_layers):
@@ -98,12 +47,9 @@ def default_etas(n_layers):
     return [0.003] * (n_layers - 1) + [0.0015]
 
 
-def lif_drive(rate, p=_COMMON):
-    """The constant drive (volt) at which the LIF fires at ``rate`` (Hz; inverse of `lif_rate`)."""
-    f = np.asarray(rate, dtype=float)
-    tau, th, ur, tref = (float(p["tau"]), float(p["theta"]), float(p["u_r"]), float(p["t_ref"]))
-    a = np.exp((1.0 / f - tref) / tau)
-    return (a * th - ur) / (a - 1.0)
+def _model(name):
+    """A LIF EP neuron model with the rate read-out (``name.extend(lif_ep_traces)``)."""
+    return get_model(name).extend(get_model("lif_ep_traces"))
 
 
 class LIFEPNetwork(EPNetwork):
@@ -117,6 +63,8 @@ class LIFEPNetwork(EPNetwork):
         Nudging strength ``b`` in the nudging factor, and the divisor of ``eta``.
     etas : sequence
         Learning rates per weight layer.
+    rule, learn, fixed_feedback
+        As in `RateEPNetwork`.
     neurons_per_dim : int
     free_duration, nudged_duration : Quantity, optional
         Default 300 ms and 200 ms.
@@ -124,10 +72,15 @@ class LIFEPNetwork(EPNetwork):
         Normalised output rate coding the value 0.
     monitor : bool
         Add spike monitors (for rasters).
+    nudging : {'constant', 'seed'}
+        The nudging conductance of the output neurons (``seed_form`` of ``lif_ep_output``).
     """
 
     name = "eqprop_lif"
     default_chunk_size = 200
+    layer_keys = ("lif_W{}.w", "lif_B{}.w", "lif_bias{}.w")
+    #: the models of the layers: input, hidden, output, bias (names in ``brianlearn.models``)
+    models = ("lif_ep_input", "lif_ep_hidden", "lif_ep_output", "lif_ep_bias")
 
     def __init__(self, sizes, beta, etas, rule="chl", learn="all", fixed_feedback=False, neurons_per_dim=20,
                  free_duration=None, nudged_duration=None, dt=0.5 * ms, rho_lo=0.2, monitor=False,
@@ -149,10 +102,10 @@ class LIFEPNetwork(EPNetwork):
         self.init_state = None
 
     def config(self):
-        return {"sizes": self.sizes, "P": self.P, "rule": self.rule,
+        return {"sizes": self.sizes, "P": self.P, "rule": self.rule_model().describe(),
                 "learn": self.learn, "fixed_feedback": self.fixed_feedback, "rho_lo": self.rho_lo,
                 "monitor": self.monitor, "nudging": self.nudging,
-                "models": [lif_ep_hidden.describe(), lif_ep_output.describe()]}
+                "models": [get_model(m).describe() for m in self.models + ("lif_ep_traces",)]}
 
     def data_shapes(self):
         return {"x": self.dims[0], "y": self.dims[-1]}
@@ -161,14 +114,6 @@ class LIFEPNetwork(EPNetwork):
         if self.init_state is None:
             raise RuntimeError("LIFEPNetwork needs init_state (set by EquilibriumPropagation).")
         return dict(self.init_state)
-
-    def init_weights(self, rng, output_scale=0.1):
-        """Glorot-uniform weights on the neuron counts (output layer scaled down), zero biases."""
-        from .eqprop_reference import init_weights
-
-        return init_weights(self.sizes, rng, output_scale)
-
-    layer_keys = ("lif_W{}.w", "lif_B{}.w", "lif_bias{}.w")
 
     def decode(self, rho):
         """Output values ``(n, n_out)`` from output-population rates ``(n, n_out * P)``."""
@@ -188,51 +133,42 @@ class LIFEPNetwork(EPNetwork):
 
     def build_network(self, b):
         n, L, P = self.sizes, len(self.sizes) - 1, self.P
-        p = _COMMON
         b.data("x")
         b.data("y")
         b.trial_signal("beta_sign")
-        jump = float(p["U"] / (p["r_max"] * p["tau_s"]) / mV)  # mV per unit weight and spike
-        # inputs: population-coded constant drives
-        inp = NeuronGroup(n[0], "du/dt = (D - u) / tau : volt (unless refractory)\nD : volt\n" + _TRACES,
-                          threshold="u > theta", reset="u = u_r\nr1 += 1 / tau_r", refractory="t_ref",
-                          method="exact", namespace=dict(p), clock=b.clock, name="lif_L0")
-        layers = [inp]
-        for l in range(1, L):
-            layers.append(lif_ep_hidden.make_group(n[l], f"lif_L{l}", clock=b.clock))
-        out = lif_ep_output(seed_form=float(self.nudging == "seed")).make_group(n[L], f"lif_L{L}", clock=b.clock)
+        m_in, m_hidden, m_out = (_model(m) for m in self.models[:3])
+        m_out = m_out(seed_form=float(self.nudging == "seed"))
+        inp = m_in.make_group(n[0], "lif_L0", clock=b.clock)
+        layers = [inp] + [m_hidden.make_group(n[l], f"lif_L{l}", clock=b.clock) for l in range(1, L)]
+        out = m_out.make_group(n[L], f"lif_L{L}", clock=b.clock)
         layers.append(out)
-        bias = NeuronGroup(1, "dv/dt = r_max : 1", threshold="v > 1", reset="v -= 1", method="euler",
-                           namespace=dict(p), clock=b.clock, name="lif_bias")
+        bias = get_model(self.models[3]).make_group(1, "lif_bias", clock=b.clock)
         b.add(*layers, bias)
         # target drive of the output neurons and the nudging signal
+        p = m_out.parameters
         rate_target = f"{float(p['r_max'] / Hz)!r} * ({self.rho_lo!r} + {1 - self.rho_lo!r} * data_y(t, i // {P}))"
-        b.add(out.run_regularly("nudge = signal_nudge(t) * trial_beta_sign(t)", when="before_groups",
-                                name="lif_out_nudge", clock=b.clock))
+        b.every_step(out, "nudge = signal_nudge(t) * trial_beta_sign(t)", when="before_groups", name="lif_out_nudge")
         # exact inverse of the LIF rate: a = exp((1/f - t_ref)/tau), D = (a theta - u_r)/(a - 1)
         inv = (f"a_inv = exp((1.0 / ({rate_target}) - {float(p['t_ref'])!r}) / {float(p['tau'])!r})\n"
                "RI = (a_inv * theta - u_r) / (a_inv - 1) - u0")
+
+        def on_pre(target, var):  # mV per unit weight and spike: <I> = U sum_j w_ij rho_j
+            q = target.namespace
+            return f"{var}_post += w * {float(q['U'] / (q['r_max'] * q['tau_s']) / mV)!r}*mV"
+
         # synapses: forward (I_up), top-down (I_down), bias (I_up)
         fw, bw, bsyn = [], [None], []
         for l in range(L):
-            syn = Synapses(layers[l], layers[l + 1], "w : 1", on_pre=f"I_up_post += w * {jump!r}*mV",
-                           clock=b.clock, name=f"lif_W{l}")
-            syn.connect()
-            fw.append(syn)
-            bs = Synapses(bias, layers[l + 1], "w : 1", on_pre=f"I_up_post += w * {jump!r}*mV", clock=b.clock,
-                          name=f"lif_bias{l + 1}")
-            bs.connect()
-            bsyn.append(bs)
-            b.add(syn, bs)
-            b.learn(syn, "w", size=n[l] * n[l + 1])
-            b.learn(bs, "w", size=n[l + 1])
+            fw.append(self.rule_synapses(b, layers[l], layers[l + 1], f"lif_W{l}",
+                                         on_pre=on_pre(layers[l + 1], "I_up")))
+            bsyn.append(self.rule_synapses(b, bias, layers[l + 1], f"lif_bias{l + 1}",
+                                           on_pre=on_pre(layers[l + 1], "I_up")))
+            b.learn(fw[l], "w", size=n[l] * n[l + 1])
+            b.learn(bsyn[l], "w", size=n[l + 1])
         for l in range(1, L):
-            syn = Synapses(layers[l + 1], layers[l], "w : 1", on_pre=f"I_down_post += w * {jump!r}*mV",
-                           clock=b.clock, name=f"lif_B{l}")
-            syn.connect()
-            bw.append(syn)
-            b.add(syn)
-            b.learn(syn, "w", size=n[l] * n[l + 1])
+            bw.append(self.rule_synapses(b, layers[l + 1], layers[l], f"lif_B{l}",
+                                         on_pre=on_pre(layers[l], "I_down")))
+            b.learn(bw[l], "w", size=n[l] * n[l + 1])
         # trial start: fresh state; inputs get their drives, outputs their target drives
         sigma = 1.5 / (P - 1) if P > 1 else 1.0
         centre = f"(i % {P}) * {1.0 / max(P - 1, 1)!r}"
@@ -246,20 +182,8 @@ class LIFEPNetwork(EPNetwork):
         for g in layers:
             b.on_phase_end(g, "free", "rho_free = r2 / r_max")
             b.on_phase_end(g, "nudged", "rho_nudged = r2 / r_max", order=0)
-        gate = "trial_ended(t)"
-        first = L - 1 if self.learn == "output" else 0
-        for l in range(first, L):
-            k = f"trial_step{l}_ended(t)"  # lr * eta_l / beta, a run argument
-            b.trial_signal(f"step{l}", ended=True)
-            if self.rule == "chl":
-                dw = dw_back = "rho_nudged_post * rho_nudged_pre - rho_free_post * rho_free_pre"
-            else:
-                dw = "(rho_nudged_post - rho_free_post) * rho_free_pre"
-                dw_back = "(rho_nudged_pre - rho_free_pre) * rho_free_post"
-            b.on_trial_end(fw[l], f"w += {k} * ({dw})", gate=gate, order=1)
-            b.on_trial_end(bsyn[l], f"w += {k} * (rho_nudged_post - rho_free_post)", gate=gate, order=1)
-            if l >= 1 and not self.fixed_feedback:
-                b.on_trial_end(bw[l], f"w += {k} * ({dw_back})", gate=gate, order=1)
+        # end of trial: the contrastive update times step = lr * eta / beta
+        self.add_updates(b, fw, bw, bsyn)
         b.record(out, "rho_free")
         b.record(out, "rho_nudged")
         if self.monitor:
@@ -267,111 +191,3 @@ class LIFEPNetwork(EPNetwork):
                 b.record(g, "rho_free")
             for g in layers:
                 b.add(SpikeMonitor(g, name=f"spikes_{g.name}"))
-
-
-def lif_experiment(out="figures", quick=True, seed=0, device=None, progress=False, anneal=0.1, **net_kw):
-    """Train the LIF network (300 hidden, 20 neurons per dimension); learning curve, predictions,
-    rasters of a free and a nudged phase; results rows. Returns the numbers.
-
-    Quick: 2 passes over 20 000 samples with `default_etas`. Full: 5 passes with half those
-    learning rates. Measured (seed 0): with the default rates, 5 passes end at held-out MSE
-    7.6e-3 and the training error rises again after ~40 000 samples (5.5e-3 -> 6.5e-3; annealing
-    to 0.01x instead of 0.1x does not help: 5.7e-3); with half the rates the training error falls
-    throughout (1.3e-2 -> 4.9e-3) and the held-out MSE ends at 4.7e-3.
-    """
-    import os
-    import time
-
-    from brianlearn.datasets.regression import regression_task
-    from brianlearn.results import experiment_checkpoint, record_results
-
-    from .eqprop import EquilibriumPropagation
-    from .eqprop_experiments import _curves_figure, _prediction_figure
-    from .eqprop_reference import linear_baseline
-
-    n_train, n_test = 20000, 1000
-    epochs = 2 if quick else 5
-    if not quick and "eta" not in net_kw:  # a longer schedule needs smaller steps (see above)
-        net_kw["eta"] = tuple(0.5 * e for e in default_etas(2))
-    Xtr, Ytr, Xte, Yte = regression_task(n_train, n_test, seed=seed)
-    start = time.time()
-    net = EquilibriumPropagation(hidden=(300,), neuron="lif", seed=seed, device=device, progress=progress, **net_kw)
-    net.fit(Xtr, Ytr, epochs=epochs, X_val=Xte, Y_val=Yte, eval_every=n_train * epochs // 8, anneal=anneal,
-            **experiment_checkpoint("eqprop_lif", quick, seed, device))
-    h = net.history_
-    res = {"history": h, "final": float(h[-1, 2]), "best": float(np.nanmin(h[:, 2])), "seconds": time.time() - start,
-           "linear": linear_baseline(Xtr, Ytr, Xte, Yte)}
-    print(f"eqprop LIF (300 hidden, 20 neurons/dim): held-out MSE {h[0, 2]:.3g} -> {res['final']:.3g} "
-          f"after {epochs}x{n_train} samples ({res['seconds']:.0f} s)")
-    os.makedirs(out, exist_ok=True)
-    f_curve = os.path.join(out, "eqprop_lif_learning_curve.png")
-    _curves_figure(f_curve, {"LIF, 300 hidden": h}, {"linear": res["linear"], "backprop": np.nan})
-    f_pred = os.path.join(out, "eqprop_lif_predictions.png")
-    _prediction_figure(f_pred, {"LIF, 300 hidden": net}, n_grid=15)
-    f_raster = os.path.join(out, "eqprop_lif_raster.png")
-    _raster_figure(f_raster, net, Xte[:1], Yte[:1], device)
-    q = max(1, (len(h) - 1) // 4)
-    early, late = float(np.mean(h[1:1 + q, 2])), float(np.mean(h[-q:, 2]))
-    res["early"], res["late"] = early, late
-    rows = [
-        {"quantity": f"LIF EP (300 hidden, 20 neurons/dim), held-out MSE after {epochs}x{n_train} samples",
-         "measured": res["final"], "paper": "learnable, not perfectly; <= 5e-3", "ok": res["final"] <= 5e-3,
-         "figure": f_curve},
-        {"quantity": "LIF EP: held-out MSE falls with training (mean of the last / first quarter of the "
-                     "evaluations; before training: %.3g)" % h[0, 2],
-         "measured": late / early, "paper": "< 1", "ok": late < early, "figure": f_curve},
-        {"quantity": "LIF EP: linear least-squares baseline, held-out MSE", "measured": res["linear"],
-         "paper": "1.6e-2 (spec)", "figure": f_pred},
-    ]
-    rate = _rate_all_layers(out)
-    rows.append({"quantity": "LIF EP held-out MSE / rate EP (20 hidden, all layers) held-out MSE"
-                 + ("" if rate else " (rate network not run)"), "measured": res["final"] / rate if rate else "-",
-                 "paper": "spiking results not as good as rate-based (seed 003)", "figure": f_raster})
-    record_results("eqprop_lif", rows, folder=out, title="Equilibrium propagation, LIF network "
-                   "(Mesnard, Gerstner & Brea 2016)", command="brianlearn run eqprop" + ("" if quick else " --full"))
-    res["figures"] = [f_curve, f_pred, f_raster]
-    return res
-
-
-def _rate_all_layers(out):
-    """The rate network's all-layers held-out MSE from ``out/results/eqprop_rate.json`` (or None)."""
-    import json
-    import os
-
-    try:
-        with open(os.path.join(out, "results", "eqprop_rate.json")) as f:
-            rows = json.load(f)["rows"]
-    except (OSError, ValueError, KeyError):
-        return None
-    for row in rows:
-        if row["quantity"].startswith("rate EP 20 hidden, all layers"):
-            return float(row["measured"])
-    return None
-
-
-def _raster_figure(path, est, X, Y, device):
-    """Spike rasters of one trial (free then nudged phase) with the trained weights."""
-    from .eqprop_experiments import _plt
-
-    plt = _plt()
-    net = est._net
-    mon = LIFEPNetwork(net.dims, net.beta, net.etas, net.rule, net.learn, net.fixed_feedback, neurons_per_dim=net.P,
-                       free_duration=net.free_duration, nudged_duration=net.nudged_duration, rho_lo=net.rho_lo,
-                       nudging=net.nudging, monitor=True, device=device, seed=0, chunk_size=1)
-    mon.init_state = mon.state_ = net.state_from_weights(est.weights_, est.feedback_weights_, est.biases_)
-    mon.run_trials({"x": X, "y": Y}, signals={"lr": 0.0})
-    objs = mon.objects_
-    T_free = float(net.free_duration / ms)
-    ratios = [1] + [3] * (len(net.sizes) - 2) + [1]
-    fig, ax = plt.subplots(len(net.sizes), 1, figsize=(7, 7), sharex=True, gridspec_kw={"height_ratios": ratios})
-    names = ["inputs (phi | theta)"] + ["hidden"] * (len(net.sizes) - 2) + ["outputs (x, y)"]
-    for k, a in enumerate(ax):
-        sm = objs[f"spikes_lif_L{k}"]
-        a.plot(np.asarray(sm.t / ms), np.asarray(sm.i), "|", ms=2, color="k")
-        a.axvline(T_free, color="C3", lw=1)
-        a.set(ylabel=names[k])
-    ax[0].set_title(f"one trial: free phase | nudged phase (target x={Y[0, 0]:.2f}, y={Y[0, 1]:.2f})")
-    ax[-1].set_xlabel("time (ms)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

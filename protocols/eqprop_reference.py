@@ -29,10 +29,17 @@ or (``rule='delta'``) ``dW_l = eta_l / beta (rho(s^beta_{l+1}) - rho(s*_{l+1})) 
 ``l + 1`` and of that layer's biases.
 """
 
+import warnings
+
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression
+from sklearn.neural_network import MLPRegressor
+
+from brianlearn.validation import check_array
 
 __all__ = ["RateEPReference", "init_weights", "hard_sigmoid", "linear_baseline", "backprop_baseline", "mse",
-           "check_xy", "layer_etas"]
+           "check_xy", "check_targets", "layer_etas"]
 
 
 def hard_sigmoid(s):
@@ -50,23 +57,27 @@ def mse(A, B):
     return float(np.mean((np.asarray(A, dtype=float) - np.asarray(B, dtype=float)) ** 2))
 
 
-def check_xy(X, Y=None, n_in=None, n_out=None, y_range=(0.0, 1.0)):
-    """Validated float arrays ``X`` (n, n_in) and ``Y`` (n, n_out); `ValueError` otherwise."""
-    from brianlearn.protocol import check_array
-
-    X = check_array("X", X, ndim=2, shape=(None, n_in))
-    if len(X) == 0:
-        raise ValueError("X is empty (0 samples).")
-    if Y is None:
-        return X
-    Y = check_array("Y", Y, ndim=2, shape=(None, n_out))
-    if len(X) != len(Y):
-        raise ValueError(f"X and Y must have the same number of samples, got {len(X)} and {len(Y)}.")
+def check_targets(Y, y_range=(0.0, 1.0), name="Y"):
+    """`ValueError` unless every target lies in the network's output range ``y_range``."""
     lo, hi = y_range
     if Y.min() < lo or Y.max() > hi:
-        raise ValueError(f"Y must lie in the output range [{lo}, {hi}] of the network (rho = clip(s, 0, 1)), "
+        raise ValueError(f"{name} must lie in the output range [{lo}, {hi}] of the network (rho = clip(s, 0, 1)), "
                          f"got values in [{Y.min():.3g}, {Y.max():.3g}].")
-    return X, Y
+    return Y
+
+
+def check_xy(X, Y=None, n_in=None, n_out=None, y_range=(0.0, 1.0), names=("X", "Y")):
+    """Validated float arrays ``X`` (n, n_in) and ``Y`` (n, n_out), targets in ``y_range``;
+    `ValueError` (naming ``names``) otherwise."""
+    X = check_array(names[0], X, ndim=2, shape=(None, n_in))
+    if len(X) == 0:
+        raise ValueError(f"{names[0]} is empty (0 samples).")
+    if Y is None:
+        return X
+    Y = check_array(names[1], Y, ndim=2, shape=(None, n_out))
+    if len(X) != len(Y):
+        raise ValueError(f"{names[0]} and {names[1]} must have the same number of samples, got {len(X)} and {len(Y)}.")
+    return X, check_targets(Y, y_range, names[1])
 
 
 def layer_etas(eta, n_layers):
@@ -238,8 +249,6 @@ class RateEPReference:
 # ---------------------------------------------------------------------- baselines
 def linear_baseline(Xtr, Ytr, Xte, Yte):
     """Held-out MSE of a linear least-squares fit (scikit-learn ``LinearRegression``)."""
-    from sklearn.linear_model import LinearRegression
-
     model = LinearRegression().fit(Xtr, Ytr)
     return mse(model.predict(Xte), Yte)
 
@@ -247,11 +256,6 @@ def linear_baseline(Xtr, Ytr, Xte, Yte):
 def backprop_baseline(Xtr, Ytr, Xte, Yte, hidden=(20,), seed=0, max_iter=2000):
     """Held-out MSE of a backprop network of the same shape (scikit-learn ``MLPRegressor``,
     logistic hidden units, Adam, early stopping off)."""
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.neural_network import MLPRegressor
-
     model = MLPRegressor(hidden_layer_sizes=tuple(hidden), activation="logistic", solver="adam",
                          learning_rate_init=1e-2, max_iter=max_iter, tol=1e-7, n_iter_no_change=50,
                          random_state=seed)

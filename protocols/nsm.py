@@ -3,7 +3,7 @@ Spiking non-negative similarity matching (Spiking NSM): Pehlevan (2019), "A spik
 network with local learning rules derived from nonnegative similarity matching",
 arXiv:1902.01429 (ICASSP 2019).
 
-Cost (inputs ``x_t``, outputs ``y_t >= 0``, ``T`` samples)::
+Cost (inputs ``x_t``, outputs ``y_t >= 0``, ``T`` samples; `brianlearn.measures.nsm_cost`)::
 
     1/(2T^2) sum_{t,t'} (x_t.x_t' - y_t.y_t' - alpha^2)^2 + 2 lam1/T sum_t |y_t|_1 + lam2/T sum_t |y_t|^2
 
@@ -11,42 +11,45 @@ Online algorithm, per sample ``x``:
 
 1. the spiking network (`spiking_elastic_net`, module `nsm_solver`) computes
    ``y = argmin_{y>=0} -2y.(Wx - alpha b) + y.My + 2 lam1 |y|_1 + lam2 |y|^2`` as spike count /
-   duration: perfect integrate-and-fire neurons, threshold ``lam2 + M_ii``, current
-   ``dI/dtau = -I + Wx - alpha b - lam1 - Mbar sigma``;
+   duration: perfect integrate-and-fire neurons (model ``nsm_neuron``), threshold
+   ``lam2 + M_ii``, current ``dI/dtau = -I + Wx - alpha b - lam1 - Mbar sigma``;
 2. local learning rules with rate ``eta``::
 
-       W    += eta (y x^T - W)          Hebbian, feed-forward
-       Mbar += eta (y y^T - Mbar)       anti-Hebbian, lateral (off-diagonal)
+       W    += eta (y x^T - W)          Hebbian, feed-forward (model nsm_feedforward)
+       Mbar += eta (y y^T - Mbar)       anti-Hebbian, lateral, off-diagonal (model nsm_lateral)
        M_ii += eta (y_i^2 - M_ii)       homeostatic: moves the firing threshold lam2 + M_ii
        b    += eta (alpha y - b)
 
 Both steps run inside one compiled Brian2 simulation (`NSMNetwork`): one trial per sample, the
 feed-forward drive ``Wx`` summed once per trial by a ``(summed)`` variable on the trial clock,
-lateral inhibition event-driven (``on_pre: I_post -= w``), the updates in end-of-trial
-``run_regularly`` operations scaled by a per-trial learning-rate signal. `SpikingNSM` is the
-scikit-learn-style estimator; `AnalogNSM` is the non-spiking NumPy reference (the same rules,
-``y`` from the analog network's dynamics).
+lateral inhibition event-driven (``on_pre: I_post -= w``), the updates at the end of every trial
+scaled by a per-trial learning-rate signal. `SpikingNSM` is the scikit-learn estimator;
+`AnalogNSM` is the non-spiking NumPy reference (the same rules, ``y`` from the analog network's
+dynamics).
 
 **Time unit**: the paper's time is dimensionless; here one unit is **1 ms** of Brian2 time
 (``duration=500, dt=0.01`` = the paper's tau = 500, dtau = 0.01).
 """
 
-import hashlib
-import json
 import os
 
 import numpy as np
-from brian2 import NeuronGroup, Synapses
+from brian2 import NeuronGroup, linked_var
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from brianlearn.models.perfect_if import RESETS
-from brianlearn.protocol import Protocol, check_array
+from brianlearn.checkpoint import fingerprint, load_checkpoint, save_checkpoint
+from brianlearn.measures import nsm_cost
+from brianlearn.models import get_model
+from brianlearn.protocol import Protocol
 from brianlearn.schedule import Phase, Schedule
+from brianlearn.validation import TIME_UNIT, as_time, check_array, check_int, check_scalar
 
-from .nsm_solver import (TIME_UNIT, as_time, elastic_net_objective, elastic_net_reference, lateral_synapse,
-                         solver_check_problems, solver_neuron_model, spiking_elastic_net)
+from .nsm_solver import (check_reset, elastic_net_objective, elastic_net_reference, solver_check_problems,
+                         solver_neuron, spiking_elastic_net)
 
 __all__ = ["spiking_elastic_net", "elastic_net_reference", "elastic_net_objective", "solver_check_problems",
-           "SpikingNSM", "AnalogNSM", "NSMNetwork", "nsm_cost", "paper_eta", "experiment", "TIME_UNIT"]
+           "SpikingNSM", "AnalogNSM", "NSMNetwork", "nsm_cost", "paper_eta", "TIME_UNIT"]
 
 
 def paper_eta(n):
@@ -57,63 +60,35 @@ def paper_eta(n):
 
 
 def _eta_values(eta, start, n):
+    """Learning rates of samples ``start .. start + n - 1`` (checked: finite, in [0, 1])."""
     idx = np.arange(start, start + n)
     if isinstance(eta, str):
         if eta != "paper":
             raise ValueError(f"eta must be a number, a callable, an array or 'paper', got {eta!r}.")
         return paper_eta(idx).astype(float)
     if callable(eta):
-        vals = np.asarray(eta(idx), dtype=float)
-        vals = np.broadcast_to(vals, (n,)).copy()
+        vals = np.broadcast_to(np.asarray(eta(idx), dtype=float), (n,)).copy()
     elif np.ndim(eta) == 0:
-        vals = np.full(n, float(eta))
+        vals = np.full(n, check_scalar("eta", eta))
     else:
-        arr = np.asarray(eta, dtype=float)
+        arr = check_array("eta", eta, ndim=1)
         vals = arr[np.minimum(idx, len(arr) - 1)]
     if not np.all(np.isfinite(vals)) or np.any(vals < 0) or np.any(vals > 1):
         raise ValueError("eta must be finite and in [0, 1] for every sample.")
     return vals
 
 
-def nsm_cost(X, Y, alpha=0.0, lam1=0.0, lam2=0.0):
-    """The NSM cost of outputs ``Y`` (T, k) for inputs ``X`` (T, n) (eq. 1 of the paper)::
-
-        1/(2T^2) |X X^T - Y Y^T - alpha^2|_F^2 + 2 lam1/T sum|Y| + lam2/T |Y|_F^2
-    """
-    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
-    T = len(X)
-    D = X @ X.T - Y @ Y.T - alpha ** 2
-    return float(np.sum(D * D) / (2 * T * T) + 2 * lam1 / T * np.sum(np.abs(Y)) + lam2 / T * np.sum(Y * Y))
-
-
-def _init_weights(init, k, n, rng, W_init=None):
-    if W_init is not None:
-        W = check_array("W_init", W_init, ndim=2, shape=(k, n))
-        return W.copy()
-    if init == "uniform":  # MNIST in the paper: U[0, 1/sqrt(k)] (1/14 for k = 196)
-        return rng.uniform(0, 1 / np.sqrt(k), (k, n))
-    if init == "normal":  # whitened patches: N(0, 1/k) (1/196 in the paper)
-        return rng.normal(0, 1 / np.sqrt(k), (k, n))
-    raise ValueError(f"init must be 'uniform' or 'normal', got {init!r}.")
-
-
 # ====================================================================== the compiled network
-def nsm_neuron_model(reset="subtract", lam2=0.0):
-    """The output neuron: ``models.perfect_if`` with the homeostatic threshold ``lam2 + Mii``,
-    the bias ``b`` (``bb``), the end-of-trial output ``y`` and the feed-forward drive ``Wx``
-    (linked to the trial-clock group that sums it)."""
-    return solver_neuron_model(reset, extra="Mii : 1\nbb : 1\ntheta = lam2 + Mii : 1\nWx : 1 (linked)",
-                               lam2=float(lam2))
-
-
 class NSMNetwork(Protocol):
     """The Spiking NSM network as a `brianlearn.Protocol` (one trial per sample).
 
-    Objects: ``nsm_in`` (``n_features`` placeholders, the inputs ``x`` are the data set ``'x'``),
+    Objects: ``nsm_in`` (``n_features`` neurons holding the trial's ``x``, the data set ``'x'``),
     ``nsm_drive`` (trial clock; ``Wx`` summed once per trial by ``nsm_ff``), ``nsm_out`` (the
     perfect-IF neurons), ``nsm_lat`` (lateral ``Mbar``, all to all, diagonal kept at 0).
     Learned: ``nsm_ff.w`` (``W``, pre-major: ``w[i*k + j] = W[j, i]``), ``nsm_lat.w`` (``Mbar``),
     ``nsm_out.Mii``, ``nsm_out.bb``. Per-trial signal ``lr`` (the learning rate; 0 = no learning).
+    The models ``nsm_neuron``, ``nsm_feedforward`` and ``nsm_lateral`` are looked up in
+    `brianlearn.models.MODELS` when the network is built.
 
     Parameters
     ----------
@@ -127,8 +102,9 @@ class NSMNetwork(Protocol):
         `Protocol` arguments (``device``, ``seed``, ``chunk_size``, ``progress``).
 
     In the first time step of a trial, in this order: end-of-trial output ``y = count/duration``
-    and updates of the previous trial (``when='start'``), recording, then (``when='groups'``)
-    the summed ``Wx`` with the new ``W`` and ``x``, then ``I = Wx - alpha b - lam1``, ``V = 0``.
+    and updates of the previous trial (``when='start'``), recording, the new ``x``, then
+    (``when='groups'``) the summed ``Wx`` with the new ``W`` and ``x``, then
+    ``I = Wx - alpha b - lam1``, ``V = 0``.
     """
 
     name = "nsm"
@@ -140,8 +116,7 @@ class NSMNetwork(Protocol):
         super().__init__(**kwds)
         self.n_features, self.k = int(n_features), int(n_components)
         self.alpha, self.lam1, self.lam2 = float(alpha), float(lam1), float(lam2)
-        self.reset = reset
-        self.neuron_model = nsm_neuron_model(reset, lam2)
+        self.reset = check_reset(reset)
         self.duration, self.dt = as_time("duration", duration), as_time("dt", dt)
         self.schedule = Schedule([Phase("solve", self.duration)], dt=self.dt)
         self.init_state = None
@@ -163,142 +138,202 @@ class NSMNetwork(Protocol):
                 "nsm_out.bb": np.zeros(k)}
 
     def build_network(self, b):
-        from brian2 import linked_var
-
         n, k = self.n_features, self.k
         T = float(self.duration / TIME_UNIT)
         b.data("x")
-        b.data("x", ended=True)
-        b.trial_signal("lr", ended=True)
-        inp = NeuronGroup(n, "x_in : 1", clock=b.trial_clock, name="nsm_in")
+        gate = b.learning_gate("lr")
+        neuron = solver_neuron(self.reset, self.lam2)
+        inp = NeuronGroup(n, "x : 1", clock=b.trial_clock, name="nsm_in")
         drive = NeuronGroup(k, "Wx : 1\ny : 1 (linked)", clock=b.trial_clock, name="nsm_drive", order=-10)
-        out = self.neuron_model.make_group(k, "nsm_out", clock=b.clock)
+        out = neuron.replace(equations=str(neuron.equations) + "\nWx : 1 (linked)").make_group(
+            k, "nsm_out", clock=b.clock)
         out.Wx = linked_var(drive, "Wx")
         drive.y = linked_var(out, "y")
         # feed-forward: Wx summed once per trial (the updater runs on the target's trial clock)
-        ff = Synapses(inp, drive, "w : 1\nWx_post = w * data_x(t, i) : 1 (summed)", name="nsm_ff",
-                      clock=b.trial_clock)
-        ff.connect()
-        lat = lateral_synapse.make_synapses(out, out, "nsm_lat", clock=b.clock)
+        ff_model, lat_model = get_model("nsm_feedforward"), get_model("nsm_lateral")
+        ff = ff_model.make_synapses(inp, drive, "nsm_ff", clock=b.trial_clock)
+        lat = lat_model.make_synapses(out, out, "nsm_lat", clock=b.clock)
         b.add(inp, drive, out, ff, lat)
         # end of trial: output, then the local learning rules scaled by the learning rate
         b.on_trial_end(out, f"y = count / {T!r}", order=0)
-        gate = "trial_ended(t) * trial_lr_ended(t)"
         b.on_trial_end(out, f"Mii += y*y - Mii\nbb += {self.alpha!r}*y - bb", gate=gate, order=1)
-        b.on_trial_end(lat, "w += int(i != j) * (y_pre*y_post - w)", gate=gate, order=1)
-        b.on_trial_end(ff, "w += y_post * data_x_ended(t, i) - w", gate=gate, order=1)
-        # start of trial, after the summed Wx of this trial's x (when='groups', order -11)
-        op = out.run_regularly(f"bias = Wx - {self.alpha!r}*bb - {self.lam1!r}\nI = bias\nv = 0\ncount = 0",
-                               clock=b.trial_clock, when="groups", order=-5, name="nsm_out_trial_init")
-        b.add(op)
+        b.on_trial_end(lat, lat_model.update, gate=gate, order=1)
+        b.on_trial_end(ff, ff_model.update, gate=gate, order=1)
+        # start of trial: the new x (before the summed Wx, when='groups', order -11), then the
+        # neurons' initial state from it (when='groups', order -5)
+        b.on_trial_start(inp, "x = data_x(t, i)", name="nsm_in_trial_init")
+        b.on_trial_start(out, f"bias = Wx - {self.alpha!r}*bb - {self.lam1!r}\nI = bias\nv = 0\ncount = 0",
+                         when="groups", order=-105, name="nsm_out_trial_init")
         for obj, var, size in ((ff, "w", n * k), (lat, "w", k * k), (out, "Mii", k), (out, "bb", k)):
             b.learn(obj, var, size=size)
         b.record(out, "y")
 
-    @classmethod
-    def experiment(cls, out="figures", quick=True, seed=0, device=None):
-        return experiment(out=out, quick=quick, seed=seed, device=device)
-
-    @classmethod
-    def example_data(cls, quick=True, seed=0):
-        from brianlearn.datasets.images import load_digits_data
-
-        return {"x": load_digits_data()[: 200 if quick else None]}
-
 
 # ====================================================================== estimators
-class _NSMBase:
-    """Shared parts of `SpikingNSM` and `AnalogNSM`."""
+class _NSMBase(TransformerMixin, BaseEstimator):
+    """What `SpikingNSM` and `AnalogNSM` share: validation, initialisation, the training loop
+    (blocks of ``eval_every`` samples, the held-out history, checkpoints) and the fitted names."""
 
+    # ------------------------------------------------------------ fitted names
+    @property
+    def components_(self):
+        """The learned features: the rows of ``feedforward_`` (k, n_features)."""
+        check_is_fitted(self)
+        return self.feedforward_
+
+    W_ = property(lambda self: self.components_, doc="Old name of ``feedforward_`` (read-only).")
+    M_ = property(lambda self: check_is_fitted(self) or self.lateral_, doc="Old name of ``lateral_`` (read-only).")
+    b_ = property(lambda self: check_is_fitted(self) or self.biases_, doc="Old name of ``biases_`` (read-only).")
+
+    @property
+    def history(self):
+        """``history_`` as an array of ``(samples seen, held-out NSM cost)`` rows."""
+        check_is_fitted(self)
+        return np.column_stack([self.history_["samples_seen"], self.history_["cost"]])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.seed is None
+        return tags
+
+    # ------------------------------------------------------------ validation
     def _check_params(self):
-        if not isinstance(self.n_components, (int, np.integer)) or self.n_components < 1:
-            raise ValueError(f"n_components must be a positive integer, got {self.n_components!r}.")
+        """Validate the constructor arguments (a `ValueError` names the bad one)."""
+        check_int("n_components", self.n_components)
         for name in ("alpha", "lam1", "lam2"):
-            v = getattr(self, name)
-            if not np.isfinite(v) or v < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}.")
+            check_scalar(name, getattr(self, name), minimum=0.0)
         _eta_values(self.eta, 0, 1)
-
-    def _check_X(self, X, name="X"):
-        X = check_array(name, X, ndim=2)
-        if len(X) == 0:
-            raise ValueError(f"{name} is empty (0 samples).")
-        if self.W_ is not None and X.shape[1] != self.W_.shape[1]:
-            raise ValueError(f"{name} must have {self.W_.shape[1]} features (as in fit), got {X.shape[1]}.")
-        return X
+        if self.n_iter is not None:
+            check_int("n_iter", self.n_iter)
+        if self.eval_every is not None:
+            check_int("eval_every", self.eval_every)
+        if not isinstance(self.shuffle, (bool, np.bool_)):
+            raise ValueError(f"shuffle must be True or False, got {self.shuffle!r}.")
+        if self.init not in ("uniform", "normal"):
+            raise ValueError(f"init must be 'uniform' or 'normal', got {self.init!r}.")
+        if self.seed is not None:
+            check_int("seed", self.seed, minimum=0)
+        self._check_solver_params()
 
     def _init(self, n_features):
-        rng = np.random.default_rng(self.seed)
+        """Initial weights: ``W`` (``init`` or ``W_init``), ``M = I``, ``b = 0``."""
         k = self.n_components
-        self.W_ = _init_weights(self.init, k, n_features, rng, self.W_init)
-        self.M_ = np.eye(k)
-        self.b_ = np.zeros(k)
+        if self.W_init is not None:
+            W = check_array("W_init", self.W_init, ndim=2, shape=(k, n_features)).copy()
+        elif self.init == "uniform":  # MNIST in the paper: U[0, 1/sqrt(k)] (1/14 for k = 196)
+            W = np.random.default_rng(self.seed).uniform(0, 1 / np.sqrt(k), (k, n_features))
+        else:  # whitened patches: N(0, 1/k) (1/196 in the paper)
+            W = np.random.default_rng(self.seed).normal(0, 1 / np.sqrt(k), (k, n_features))
+        self.feedforward_, self.lateral_, self.biases_ = W, np.eye(k), np.zeros(k)
         self.n_samples_seen_ = 0
-        self.history_ = []
+        self.history_ = {"samples_seen": np.zeros(0, dtype=int), "cost": np.zeros(0)}
 
-    def fit(self, X, n_iter=None, X_val="auto", eval_every=None, shuffle=True, checkpoint=None, resume=False,
-            max_chunks=None):
+    def _validate(self, X, name="X", reset=False):
+        X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_min_samples=1)
+        return np.ascontiguousarray(X)
+
+    # ------------------------------------------------------------ fit / transform
+    def fit(self, X, y=None, X_val="auto", checkpoint=None, resume=False, max_chunks=None):
         """Learn from ``X`` (n_samples, n_features), starting from the initial weights.
+
+        ``n_iter`` samples are presented (default ``len(X)``), each a randomly chosen row of
+        ``X`` (``shuffle=True``, as in the paper) or the rows in order, cycling.
 
         Parameters
         ----------
         X : array (n_samples, n_features)
-        n_iter : int, optional
-            Samples presented (default ``len(X)``); each a randomly chosen row of ``X`` (with
-            ``shuffle``, as in the paper) or the rows in order, cycling.
+        y : None
+            Ignored.
         X_val : array or 'auto' or None
             Held-out samples for the learning history ``history_`` (NSM cost of their outputs,
-            evaluated about 10 times per fit). ``'auto'`` (default): the last
-            ``min(100, len(X) // 10)`` rows of ``X`` are held out (not trained on) when ``X``
-            has at least 50 rows; ``None``: no history.
-        eval_every : int, optional
-            Samples between evaluations of the held-out cost (default: about 10 per fit).
+            after every ``eval_every`` samples, default about 10 times per fit). ``'auto'``
+            (default): the last ``min(100, len(X) // 10)`` rows of ``X`` are held out (not
+            trained on) when ``X`` has at least 50 rows; ``None``: no history.
         checkpoint : str, optional
             ``.npz`` file that receives the weights and the history after every evaluation block
             (``<checkpoint>.run.npz``: after every compiled chunk within a block).
         resume : bool
-            Continue from ``checkpoint`` if it exists; the fit must be the same (data, arguments,
+            Continue from ``checkpoint`` if it exists; the fit must be the same (data, parameters,
             ``seed``), otherwise a `ValueError`.
         max_chunks : int, optional
             Stop after this many compiled chunks (``complete_`` is then False; resume later).
+
+        Returns
+        -------
+        self
         """
-        X = check_array("X", X, ndim=2)
+        X = self._validate(X, reset=True)
+        self._check_params()
         if isinstance(X_val, str):
             if X_val != "auto":
                 raise ValueError(f"X_val must be an array, 'auto' or None, got {X_val!r}.")
             n_val = min(100, len(X) // 10) if len(X) >= 50 else 0
             X, X_val = (X[:-n_val], X[-n_val:]) if n_val else (X, None)
-        self.W_ = None
-        self._check_params()
+        if max_chunks is not None:
+            check_int("max_chunks", max_chunks)
         self._init(X.shape[1])
-        X = self._check_X(X)
-        return self._train(X, n_iter, X_val, eval_every, shuffle, checkpoint, resume, max_chunks)
+        n_iter = len(X) if self.n_iter is None else self.n_iter
+        rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
+        order = rng.integers(0, len(X), n_iter) if self.shuffle else np.arange(n_iter) % len(X)
+        return self._train(X[order], X_val, checkpoint, resume, max_chunks)
 
-    def partial_fit(self, X, X_val=None, eval_every=None):
-        """Learn from the rows of ``X`` in order, continuing from the current weights."""
-        X = check_array("X", X, ndim=2)
-        if getattr(self, "W_", None) is None:
+    def partial_fit(self, X, y=None, X_val=None):
+        """Learn from the rows of ``X`` in order, continuing from the current weights.
+
+        Parameters
+        ----------
+        X : array (n_samples, n_features)
+        y : None
+            Ignored.
+        X_val : array, optional
+            Held-out samples: their NSM cost is added to ``history_`` every ``eval_every`` samples.
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "feedforward_")
+        X = self._validate(X, reset=first)
+        if first:
             self._check_params()
             self._init(X.shape[1])
-        X = self._check_X(X)
-        return self._train(X, len(X), X_val, eval_every, shuffle=False)
+        return self._train(X, X_val)
 
-    def _train(self, X, n_iter, X_val, eval_every, shuffle, checkpoint=None, resume=False, max_chunks=None):
-        n_iter = len(X) if n_iter is None else int(n_iter)
-        if n_iter < 1:
-            raise ValueError(f"n_iter must be a positive integer, got {n_iter!r}.")
-        rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
-        order = rng.integers(0, len(X), n_iter) if shuffle else np.arange(n_iter) % len(X)
+    def transform(self, X):
+        """Outputs ``y`` (n_samples, k) with the current weights (no learning).
+
+        Parameters
+        ----------
+        X : array (n_samples, n_features)
+
+        Returns
+        -------
+        array (n_samples, n_components)
+        """
+        check_is_fitted(self)
+        return self._outputs(self._validate(X))
+
+    def score(self, X, y=None):
+        """Negative NSM cost of the outputs for ``X`` (higher is better; see `cost`)."""
+        return -self.cost(X)
+
+    def cost(self, X):
+        """NSM cost (`brianlearn.measures.nsm_cost`) of the outputs for ``X`` (no learning)."""
+        check_is_fitted(self)
+        X = self._validate(X)
+        return nsm_cost(X, self._outputs(X), self.alpha, self.lam1, self.lam2)
+
+    # ------------------------------------------------------------ the training loop
+    def _train(self, X, X_val, checkpoint=None, resume=False, max_chunks=None):
+        """Present the rows of ``X`` in order, in blocks of ``eval_every`` samples."""
+        n_iter = len(X)
         if X_val is not None:
-            X_val = self._check_X(X_val, "X_val")
-        if eval_every is None:
-            eval_every = max(1, int(np.ceil(n_iter / 10)))
-        if max_chunks is not None and (not isinstance(max_chunks, (int, np.integer)) or max_chunks < 1):
-            raise ValueError(f"max_chunks must be a positive integer or None, got {max_chunks!r}.")
-        fingerprint = self._fit_fingerprint(X, order, X_val, eval_every) if checkpoint else None
+            X_val = self._validate(X_val, "X_val")
+        eval_every = self.eval_every or max(1, int(np.ceil(n_iter / 10)))
+        fp = self._fit_fingerprint(X, X_val, eval_every) if checkpoint else None
         done = 0
         if resume and checkpoint and os.path.exists(checkpoint):
-            done = self._load_fit_checkpoint(checkpoint, fingerprint)
+            done = self._load_fit_checkpoint(checkpoint, fp)
         elif X_val is not None and self.n_samples_seen_ == 0:
             self._evaluate(X_val)
         block_checkpoint = checkpoint + ".run.npz" if checkpoint else None
@@ -306,8 +341,7 @@ class _NSMBase:
         self.complete_ = False
         while done < n_iter:
             m = min(eval_every, n_iter - done) if X_val is not None else n_iter - done
-            idx = order[done: done + m]
-            if not self._learn(X[idx], _eta_values(self.eta, self.n_samples_seen_, m),
+            if not self._learn(X[done: done + m], _eta_values(self.eta, self.n_samples_seen_, m),
                                checkpoint=block_checkpoint, resume=resume, budget=budget):
                 return self  # stopped by max_chunks: resume from the checkpoints
             done += m
@@ -315,61 +349,41 @@ class _NSMBase:
             if X_val is not None:
                 self._evaluate(X_val)
             if checkpoint:
-                self._save_fit_checkpoint(checkpoint, fingerprint, done)
+                self._save_fit_checkpoint(checkpoint, fp, done)
                 if os.path.exists(block_checkpoint):
                     os.remove(block_checkpoint)
         self.complete_ = True
         return self
 
-    def _fit_fingerprint(self, X, order, X_val, eval_every):
-        h = hashlib.sha256()
-        for arr in (X, order, np.zeros(0) if X_val is None else X_val):
-            h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
-        h.update(repr((type(self).__name__, self.n_components, self.alpha, self.lam1, self.lam2, self.eta,
-                       getattr(self, "duration", None), getattr(self, "dt", None), self.seed, eval_every,
-                       self.n_samples_seen_)).encode())
-        return h.hexdigest()
+    def _fit_fingerprint(self, X, X_val, eval_every):
+        params = {k: v for k, v in self.get_params().items() if k not in ("eta", "W_init", "device", "progress")}
+        etas = _eta_values(self.eta, self.n_samples_seen_, len(X))
+        return fingerprint({"X": X, "X_val": np.zeros(0) if X_val is None else X_val, "eta": etas,
+                            "W0": self.feedforward_},
+                           extra={"estimator": type(self).__name__, "params": params, "eval_every": eval_every,
+                                  "seen": self.n_samples_seen_})
 
-    def _save_fit_checkpoint(self, path, fingerprint, done):
-        tmp = path + ".tmp.npz"
-        np.savez(tmp, W=self.W_, M=self.M_, b=self.b_, history=np.array(self.history_, dtype=float).reshape(-1, 2),
-                 meta=json.dumps({"fingerprint": fingerprint, "done": done, "seen": self.n_samples_seen_}))
-        os.replace(tmp, path)
+    def _save_fit_checkpoint(self, path, fp, done):
+        save_checkpoint(path, {"W": self.feedforward_, "M": self.lateral_, "b": self.biases_,
+                               "history_samples": self.history_["samples_seen"],
+                               "history_cost": self.history_["cost"]},
+                        {"fingerprint": fp, "done": done, "seen": self.n_samples_seen_})
 
-    def _load_fit_checkpoint(self, path, fingerprint):
-        with np.load(path) as f:
-            meta = json.loads(str(f["meta"]))
-            if meta["fingerprint"] != fingerprint:
-                raise ValueError(f"Checkpoint '{path}' comes from a different fit (other data, arguments or "
-                                 "seed); it cannot be resumed with these.")
-            self.W_, self.M_, self.b_ = f["W"].copy(), f["M"].copy(), f["b"].copy()
-            self.history_ = [(int(n), float(c)) for n, c in f["history"]]
+    def _load_fit_checkpoint(self, path, fp):
+        arrays, meta = load_checkpoint(path, expect={"fingerprint": fp})
+        self.feedforward_, self.lateral_, self.biases_ = arrays["W"], arrays["M"], arrays["b"]
+        self.history_ = {"samples_seen": arrays["history_samples"].astype(int), "cost": arrays["history_cost"]}
         self.n_samples_seen_ = meta["seen"]
         return meta["done"]
 
     def _evaluate(self, X_val):
-        Y = self.transform(X_val)
-        c = nsm_cost(X_val, Y, self.alpha, self.lam1, self.lam2)
-        self.history_.append((self.n_samples_seen_, c))
+        c = nsm_cost(X_val, self._outputs(X_val), self.alpha, self.lam1, self.lam2)
+        self.history_ = {"samples_seen": np.append(self.history_["samples_seen"], self.n_samples_seen_),
+                         "cost": np.append(self.history_["cost"], c)}
         return c
 
-    def cost(self, X):
-        """NSM cost of the outputs for ``X`` (no learning)."""
-        return nsm_cost(X, self.transform(X), self.alpha, self.lam1, self.lam2)
 
-    @property
-    def history(self):
-        """Learning history as an array of ``(samples seen, held-out NSM cost)`` rows."""
-        return np.array(self.history_, dtype=float).reshape(-1, 2)
-
-
-class SpikingNSM(_NSMBase):
-    """Spiking non-negative similarity matching (Pehlevan 2019, arXiv:1902.01429).
-
-    Per sample, the spiking network computes the output ``y`` (spike count / ``duration``) and
-    then applies the local rules (Hebbian ``W``, anti-Hebbian ``Mbar``, homeostatic threshold
-    ``M_ii``, bias ``b``) — all inside one compiled Brian2 simulation (`NSMNetwork`).
-
+_COMMON_DOC = """
     Parameters
     ----------
     n_components : int
@@ -379,68 +393,104 @@ class SpikingNSM(_NSMBase):
     eta : float, array, callable or 'paper'
         Learning rate per sample (callable of the sample index; array indexed by it). Default
         ``'paper'``: 1e-3 for 10^4 samples, 1e-5 for 9x10^4, then 0.5e-5.
-    duration, dt : float or Quantity
-        Simulated time per sample and time step, paper units (1 unit = 1 ms); default the
-        paper's 500 and 0.01.
-    reset : {'subtract', 'zero'}
+    n_iter : int, optional
+        Samples presented by `fit` (default: ``len(X)``).
+    eval_every : int, optional
+        Samples between evaluations of the held-out cost (default: about 10 per fit).
+    shuffle : bool
+        `fit` presents randomly drawn rows (the paper) or the rows in order, cycling.
     init : {'uniform', 'normal'}
         Initial ``W``: ``U[0, 1/sqrt(k)]`` (the paper's MNIST) or ``N(0, 1/k)`` (patches). ``M``
         starts at the identity, ``b`` at 0.
     W_init : array (k, n_features), optional
         Explicit initial ``W``.
-    device : str, optional
     seed : int, optional
-    chunk_size : int
-        Samples per compiled run (one binary serves every run of this size).
+        Seed of the initial ``W`` and of the sample order.
+"""
 
+_FITTED_DOC = """
     Attributes
     ----------
-    W_ : (k, n_features); M_ : (k, k) (diagonal = thresholds - lam2); b_ : (k,);
-    history_ : list of (samples seen, held-out NSM cost); n_samples_seen_ : int
-    """
+    feedforward_ : array (k, n_features)
+        ``W``; ``components_`` (its rows: the learned features) and ``W_`` are the same.
+    lateral_ : array (k, k)
+        ``M``: off-diagonal the lateral weights, diagonal the thresholds minus ``lam2`` (``M_``).
+    biases_ : array (k,)
+        ``b`` (``b_``).
+    history_ : dict of arrays
+        ``samples_seen`` and held-out ``cost`` at every evaluation (`history`: as rows).
+    n_features_in_, n_samples_seen_ : int
+    complete_ : bool
+        False if `fit` stopped at ``max_chunks``.
+    last_outputs_ : array (n, k)
+        Outputs of the last block of learning.
+"""
 
-    def __init__(self, n_components, alpha=0.0, lam1=0.0, lam2=0.0, eta="paper", duration=500, dt=0.01,
-                 reset="subtract", init="uniform", W_init=None, device=None, seed=0, chunk_size=100,
-                 progress=False):
-        self.n_components, self.alpha, self.lam1, self.lam2 = n_components, float(alpha), float(lam1), float(lam2)
-        self.eta, self.reset, self.init, self.W_init = eta, reset, init, W_init
-        self.duration, self.dt = as_time("duration", duration), as_time("dt", dt)
-        if reset not in RESETS:
-            raise ValueError(f"reset must be one of {sorted(RESETS)}, got {reset!r}.")
+
+class SpikingNSM(_NSMBase):
+    __doc__ = """Spiking non-negative similarity matching (Pehlevan 2019, arXiv:1902.01429).
+
+    Per sample, the spiking network computes the output ``y`` (spike count / ``duration``) and
+    then applies the local rules (Hebbian ``W``, anti-Hebbian ``Mbar``, homeostatic threshold
+    ``M_ii``, bias ``b``) — all inside one compiled Brian2 simulation (`NSMNetwork`).
+    `score` is the negative NSM cost (higher is better).
+    """ + _COMMON_DOC + """    duration, dt : float or Quantity
+        Simulated time per sample and time step, paper units (1 unit = 1 ms); default the
+        paper's 500 and 0.01.
+    reset : {'subtract', 'zero'}
+    device : str, optional
+    chunk_size : int
+        Samples per compiled run (one binary serves every run of this size).
+    progress : bool
+    """ + _FITTED_DOC
+
+    def __init__(self, n_components=64, alpha=0.0, lam1=0.0, lam2=0.0, eta="paper", n_iter=None, eval_every=None,
+                 shuffle=True, duration=500, dt=0.01, reset="subtract", init="uniform", W_init=None, device=None,
+                 seed=0, chunk_size=100, progress=False):
+        self.n_components, self.alpha, self.lam1, self.lam2 = n_components, alpha, lam1, lam2
+        self.eta, self.n_iter, self.eval_every, self.shuffle = eta, n_iter, eval_every, shuffle
+        self.duration, self.dt, self.reset, self.init, self.W_init = duration, dt, reset, init, W_init
         self.device, self.seed, self.chunk_size, self.progress = device, seed, chunk_size, progress
-        self.W_ = self.M_ = self.b_ = None
-        self.history_ = []
-        self._net = None
-        self._check_params()
+
+    def _check_solver_params(self):
+        as_time("duration", self.duration), as_time("dt", self.dt)
+        check_reset(self.reset)
+        check_int("chunk_size", self.chunk_size)
+
+    def __getstate__(self):  # the compiled network does not pickle: a copy builds its own
+        state = super().__getstate__()
+        state.pop("_net", None)
+        return state
 
     def _network(self):
-        n = self.W_.shape[1]
-        if self._net is None or self._net.n_features != n:
-            self._net = NSMNetwork(n, self.n_components, self.alpha, self.lam1, self.lam2, self.duration,
-                                   self.dt, self.reset, device=self.device, seed=self.seed,
-                                   chunk_size=self.chunk_size, progress=self.progress)
-        return self._net
+        n = self.n_features_in_
+        net = getattr(self, "_net", None)
+        if net is None or net.n_features != n:
+            net = self._net = NSMNetwork(n, self.n_components, self.alpha, self.lam1, self.lam2, self.duration,
+                                         self.dt, self.reset, device=self.device, seed=self.seed,
+                                         chunk_size=self.chunk_size, progress=self.progress)
+        return net
 
     def _state(self):
         k = self.n_components
-        return {"nsm_ff.w": self.W_.T.ravel().copy(), "nsm_lat.w": (self.M_ * (1 - np.eye(k))).ravel().copy(),
-                "nsm_out.Mii": np.diag(self.M_).copy(), "nsm_out.bb": self.b_.copy()}
+        return {"nsm_ff.w": self.feedforward_.T.ravel().copy(),
+                "nsm_lat.w": (self.lateral_ * (1 - np.eye(k))).ravel().copy(),
+                "nsm_out.Mii": np.diag(self.lateral_).copy(), "nsm_out.bb": self.biases_.copy()}
 
     def _set_state(self, state):
-        k, n = self.n_components, self.W_.shape[1]
-        self.W_ = state["nsm_ff.w"].reshape(n, k).T.copy()
+        k, n = self.n_components, self.n_features_in_
+        self.feedforward_ = state["nsm_ff.w"].reshape(n, k).T.copy()
         M = state["nsm_lat.w"].reshape(k, k).copy()
         M = 0.5 * (M + M.T)  # symmetric up to rounding (the rule keeps it so)
         M[np.diag_indices(k)] = state["nsm_out.Mii"]
-        self.M_ = M
-        self.b_ = state["nsm_out.bb"].copy()
+        self.lateral_ = M
+        self.biases_ = state["nsm_out.bb"].copy()
 
     def _run(self, X, lr, **run_kw):
         net = self._network()
         net.init_state = self._state()
         net.state_ = self._state()
-        res = net.run_trials({"x": X}, signals={"lr": lr}, **run_kw)
-        return res
+        return net.run_trials({"x": X}, signals={"lr": lr}, **run_kw)
 
     def _learn(self, X, etas, checkpoint=None, resume=False, budget=(None,)):
         """One block of learning; False if it stopped at the chunk budget (``budget[0]``)."""
@@ -454,16 +504,12 @@ class SpikingNSM(_NSMBase):
         self.last_outputs_ = res.records["nsm_out.y"]
         return True
 
-    def transform(self, X):
-        """Outputs ``y`` (n_samples, k): spike counts / duration, with the current weights (no learning)."""
-        if self.W_ is None:
-            raise ValueError("This SpikingNSM is not fitted yet: call fit or partial_fit first.")
-        X = self._check_X(X)
+    def _outputs(self, X):
         return self._run(X, 0.0).records["nsm_out.y"]
 
 
 class AnalogNSM(_NSMBase):
-    """Non-spiking reference: the analog NSM network in NumPy with the same rules (Pehlevan 2019,
+    __doc__ = """Non-spiking reference: the analog NSM network in NumPy with the same rules (Pehlevan 2019,
     section 2).
 
     The output is the fixed point of the analog dynamics (eq. 6-7)::
@@ -473,26 +519,33 @@ class AnalogNSM(_NSMBase):
     integrated by Euler steps ``dt`` up to ``duration`` or until ``|du| < tol``
     (``solver='dynamics'``), or computed by the convex solver (``solver='exact'``). Same
     parameters, initialisation (same ``seed`` gives the same ``W``) and sample order as `SpikingNSM`.
-    """
+    """ + _COMMON_DOC + """    solver : {'dynamics', 'exact'}
+    duration, dt, tol : float
+        Time (paper units), Euler step and convergence tolerance of the dynamics.
+    """ + _FITTED_DOC
 
-    def __init__(self, n_components, alpha=0.0, lam1=0.0, lam2=0.0, eta="paper", init="uniform", W_init=None,
-                 seed=0, solver="dynamics", duration=500, dt=0.1, tol=1e-8):
-        self.n_components, self.alpha, self.lam1, self.lam2 = n_components, float(alpha), float(lam1), float(lam2)
-        self.eta, self.init, self.W_init, self.seed = eta, init, W_init, seed
-        if solver not in ("dynamics", "exact"):
-            raise ValueError(f"solver must be 'dynamics' or 'exact', got {solver!r}.")
-        self.solver, self.duration, self.dt, self.tol = solver, float(duration), float(dt), float(tol)
-        self.W_ = self.M_ = self.b_ = None
-        self.history_ = []
-        self._check_params()
+    def __init__(self, n_components=64, alpha=0.0, lam1=0.0, lam2=0.0, eta="paper", n_iter=None, eval_every=None,
+                 shuffle=True, init="uniform", W_init=None, seed=0, solver="dynamics", duration=500, dt=0.1,
+                 tol=1e-8):
+        self.n_components, self.alpha, self.lam1, self.lam2 = n_components, alpha, lam1, lam2
+        self.eta, self.n_iter, self.eval_every, self.shuffle = eta, n_iter, eval_every, shuffle
+        self.init, self.W_init, self.seed = init, W_init, seed
+        self.solver, self.duration, self.dt, self.tol = solver, duration, dt, tol
+
+    def _check_solver_params(self):
+        if self.solver not in ("dynamics", "exact"):
+            raise ValueError(f"solver must be 'dynamics' or 'exact', got {self.solver!r}.")
+        for name in ("duration", "dt", "tol"):
+            check_scalar(name, getattr(self, name), minimum=0.0, strict=True)
 
     def _output(self, x):
         k = self.n_components
-        c = self.W_ @ x - self.alpha * self.b_
+        M = self.lateral_
+        c = self.feedforward_ @ x - self.alpha * self.biases_
         if self.solver == "exact":
-            return elastic_net_reference(c, self.M_, np.zeros(k), 0.0, self.lam1, self.lam2)
-        Mbar = self.M_ - np.diag(np.diag(self.M_))
-        gain = 1.0 / (self.lam2 + np.diag(self.M_))
+            return elastic_net_reference(c, M, np.zeros(k), 0.0, self.lam1, self.lam2)
+        Mbar = M - np.diag(np.diag(M))
+        gain = 1.0 / (self.lam2 + np.diag(M))
         u = c.copy()
         y = np.maximum(u - self.lam1, 0) * gain
         for _ in range(int(round(self.duration / self.dt))):
@@ -507,34 +560,12 @@ class AnalogNSM(_NSMBase):
         """One block of learning (NumPy: checkpoints are written per block only)."""
         Y = np.empty((len(X), self.n_components))
         for t, (x, eta) in enumerate(zip(X, etas)):
-            y = self._output(x)
-            Y[t] = y
-            self.W_ += eta * (np.outer(y, x) - self.W_)
-            self.M_ += eta * (np.outer(y, y) - self.M_)  # off-diagonal: anti-Hebbian; diagonal: homeostatic
-            self.b_ += eta * (self.alpha * y - self.b_)
+            y = Y[t] = self._output(x)
+            self.feedforward_ += eta * (np.outer(y, x) - self.feedforward_)
+            self.lateral_ += eta * (np.outer(y, y) - self.lateral_)  # off-diagonal: anti-Hebbian; diagonal: homeostatic
+            self.biases_ += eta * (self.alpha * y - self.biases_)
         self.last_outputs_ = Y
         return True
 
-    def transform(self, X):
-        """Outputs ``y`` (n_samples, k) of the analog network (no learning)."""
-        if self.W_ is None:
-            raise ValueError("This AnalogNSM is not fitted yet: call fit or partial_fit first.")
-        X = self._check_X(X)
-        return np.array([self._output(x) for x in X])
-
-
-# ====================================================================== experiments
-def experiment(out="figures", quick=True, seed=0, device=None):
-    """Regenerate every NSM figure and results row (``brianlearn run nsm``).
-
-    Solver check (Fig. 2), spiking vs analog training, sparse features on digits and whitened
-    patches (Fig. 3), manifold tiling (Fig. 4). ``quick``: reduced sizes (minutes).
-    """
-    from . import nsm_experiments as ex
-
-    results = {"solver_check": ex.solver_check(out=out, quick=quick, seed=seed, device=device)}
-    for name in ("training_comparison", "sparse_features", "manifold_tiling"):
-        fn = getattr(ex, name, None)
-        if fn is not None:
-            results[name] = fn(out=out, quick=quick, seed=seed, device=device)
-    return results
+    def _outputs(self, X):
+        return np.array([self._output(x) for x in X]).reshape(len(X), self.n_components)

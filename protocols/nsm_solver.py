@@ -10,71 +10,56 @@ For one input, the output ``y >= 0`` of the network minimises::
 
     h(y) = -2 y.(Wx - alpha b) + y.M y + 2 lam1 |y|_1 + lam2 |y|^2
 
-Network (``k`` neurons, time ``tau`` dimensionless in the paper)::
-
-    dV_i/dtau = I_i                                         (perfect integrator)
-    dI_i/dtau = -I_i + (Wx)_i - alpha b_i - lam1 - (Mbar sigma)_i,
-    I_i(0) = (Wx)_i - alpha b_i - lam1,  V_i(0) = 0
-    spike when V_i > lam2 + M_ii; then V_i = 0 ('zero', the paper) or V_i -= lam2 + M_ii
-    ('subtract', the default: keeps the overshoot, DESIGN.md section 4.3)
-    y_i = (spike count of i) / tau
-
-``Mbar`` is ``M`` without its diagonal; every spike of neuron ``j`` lowers ``I_i`` by
-``Mbar_ij`` (``on_pre: I_post -= w``, event-driven).
+The network: ``k`` neurons of the model ``nsm_neuron`` (``models/nsm_neuron.py``: ``dv/dt =
+I/tau``, ``dI/dt = (bias - I)/tau_s``, threshold ``lam2 + M_ii``) with ``bias = Wx - alpha b -
+lam1`` and ``I = bias``, ``v = 0`` at the start of every trial, coupled all to all by the
+model ``nsm_lateral`` (each spike of ``j`` lowers ``I_i`` by ``Mbar_ij``, ``M`` without its
+diagonal); the output is ``y = spike count / duration``. The reset subtracts the threshold
+(``'subtract'``, the default: keeps the overshoot, DESIGN.md section 4.3) or sets ``v = 0``
+(``'zero'``, the paper's).
 
 **Time unit**: one unit of the paper's dimensionless time is mapped to **1 ms** of Brian2
-time: ``duration=500, dt=0.01`` (the paper's tau = 500, dtau = 0.01) run 500 ms in steps of
-10 us. Plain numbers are read in paper units; Brian2 quantities (``500*ms``) are accepted too.
+time (`TIME_UNIT`): ``duration=500, dt=0.01`` (the paper's tau = 500, dtau = 0.01) run 500 ms
+in steps of 10 us. Plain numbers are read in paper units; Brian2 quantities are accepted too.
 
-Every problem of a batch is one *trial* of a single compiled simulation: ``Wx``, ``b`` and
-(unless shared) ``M`` are per-trial data sets read at trial start (``M`` as a flattened
-``(n_problems, k*k)`` data set written into the lateral weights), and the spike counts are
-read at the end of every trial. A shared ``M`` is a constant synaptic weight set once.
+Every problem of a batch is one *trial* of a single compiled simulation: ``Wx``, ``b``, the
+diagonal of ``M`` and (unless shared) ``M`` are per-trial data sets read at trial start (``M``
+as a flattened ``(n_problems, k*k)`` data set written into the lateral weights); the spike
+counts are read at the end of every trial. A shared ``M`` is a constant synaptic weight.
 """
 
 import numpy as np
-from brian2 import Quantity, ms, second
-from brian2.units.fundamentalunits import get_dimensions
+from scipy.linalg import solve_triangular
+from scipy.optimize import minimize, nnls
 
-from brianlearn.models.perfect_if import RESETS, perfect_if
-from brianlearn.models.static_synapse import static_synapse
+from brianlearn.measures import elastic_net_objective
+from brianlearn.models import get_model
+from brianlearn.models.perfect_if import RESETS
 from brianlearn.protocol import Protocol
 from brianlearn.schedule import Phase, Schedule
+from brianlearn.validation import TIME_UNIT, as_time, check_array, check_scalar
 
 __all__ = ["spiking_elastic_net", "elastic_net_reference", "elastic_net_objective", "ElasticNetSolver",
-           "solver_check_problems", "TIME_UNIT", "as_time", "check_problems"]
-
-#: Brian2 time of one unit of the paper's dimensionless time
-TIME_UNIT = 1 * ms
+           "solver_check_problems", "check_problems", "check_reset", "solver_neuron", "TIME_UNIT", "as_time"]
 
 
-def as_time(name, value):
-    """A duration in paper units (plain number) or a Brian2 time, as a Brian2 time (checked)."""
-    if isinstance(value, Quantity) and get_dimensions(value) is not get_dimensions(1.0):
-        if get_dimensions(value) is not second.dim:
-            raise ValueError(f"{name} must be a number (paper time units) or a time, got {value!r}.")
-        q = value
-    else:
-        try:
-            f = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a number (paper time units) or a time, got {value!r}.") from None
-        q = f * TIME_UNIT
-    if not np.isfinite(float(q)) or not float(q) > 0:
-        raise ValueError(f"{name} must be a positive, finite time, got {value!r}.")
-    return q
+def check_reset(reset):
+    """``reset`` if it names one of `perfect_if.RESETS` (``'subtract'``, ``'zero'``), else a `ValueError`."""
+    if reset not in RESETS:
+        raise ValueError(f"reset must be one of {sorted(RESETS)}, got {reset!r}.")
+    return reset
 
 
-def _scalar(name, value, minimum=None):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}.") from None
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}.")
-    if minimum is not None and v < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {v}.")
-    return v
+def solver_neuron(reset="subtract", lam2=0.0, model="nsm_neuron"):
+    """The neuron model of the solver and of the NSM network, looked up now in `brianlearn.models`.
+
+    ``model`` (default ``'nsm_neuron'``, as edited in ``brianlearn.models.MODELS``) with the
+    threshold offset ``lam2``. ``reset='subtract'`` keeps the model's own reset (the subtractive
+    one in ``models/nsm_neuron.py``); ``'zero'`` replaces it by the paper's ``v = 0``
+    (`perfect_if.RESETS`).
+    """
+    neuron = get_model(model)(lam2=float(lam2))
+    return neuron if check_reset(reset) == "subtract" else neuron.replace(reset=RESETS[reset])
 
 
 def check_problems(Wx, M, b, alpha, lam1, lam2):
@@ -85,41 +70,28 @@ def check_problems(Wx, M, b, alpha, lam1, lam2):
     naming the parameter for mismatched shapes, NaN/inf, asymmetric ``M``, negative
     regularisers and non-positive thresholds ``lam2 + M_ii``.
     """
-    def arr(name, value):
-        try:
-            a = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a numeric array, got {type(value).__name__}.") from None
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"{name} contains NaN or infinite values.")
-        return a
-
-    Wx = arr("Wx", Wx)
+    Wx = check_array("Wx", Wx)
     single = Wx.ndim == 1
     if single:
         Wx = Wx[None, :]
     if Wx.ndim != 2 or Wx.shape[0] < 1 or Wx.shape[1] < 1:
         raise ValueError(f"Wx must have shape (n_problems, k) or (k,), got {np.shape(Wx)}.")
     n, k = Wx.shape
-    M = arr("M", M)
-    if M.shape == (k, k):
-        pass
-    elif M.shape == (n, k, k):
-        if n == 1:
-            M = M[0]
-    else:
+    M = check_array("M", M)
+    if M.shape == (n, k, k) and n == 1:
+        M = M[0]
+    elif M.shape not in ((k, k), (n, k, k)):
         raise ValueError(f"M must have shape ({n}, {k}, {k}) or ({k}, {k}) to match Wx {Wx.shape}, got {M.shape}.")
     if not np.allclose(M, np.swapaxes(M, -1, -2), rtol=1e-9, atol=1e-12):
         err = np.max(np.abs(M - np.swapaxes(M, -1, -2)))
         raise ValueError(f"M must be symmetric (lateral weights M_ij = M_ji); max |M - M^T| = {err:.3g}.")
-    b = arr("b", b)
+    b = check_array("b", b)
     if b.shape == (k,):
         b = np.tile(b, (n, 1))
     elif b.shape != (n, k):
         raise ValueError(f"b must have shape ({n}, {k}) or ({k},) to match Wx {Wx.shape}, got {b.shape}.")
-    alpha = _scalar("alpha", alpha, 0.0)
-    lam1 = _scalar("lam1", lam1, 0.0)
-    lam2 = _scalar("lam2", lam2, 0.0)
+    alpha, lam1, lam2 = (check_scalar(name, v, minimum=0.0) for name, v in
+                         (("alpha", alpha), ("lam1", lam1), ("lam2", lam2)))
     diag = np.diagonal(M, axis1=-2, axis2=-1)
     if np.any(lam2 + diag <= 0):
         raise ValueError(f"The firing thresholds lam2 + M_ii must be positive; min is {np.min(lam2 + diag):.3g} "
@@ -130,25 +102,12 @@ def check_problems(Wx, M, b, alpha, lam1, lam2):
 
 
 # ------------------------------------------------------------------ reference solver
-def elastic_net_objective(y, Wx, M, b, alpha, lam1, lam2):
-    """``h(y)`` for one problem (1-D arrays) or a batch (row per problem)."""
-    y, Wx, b = np.atleast_2d(y), np.atleast_2d(Wx), np.atleast_2d(b)
-    My = np.einsum("...ij,...j->...i", M, y)
-    return (-2 * np.sum(y * (Wx - alpha * b), -1) + np.sum(y * My, -1) + 2 * lam1 * np.sum(np.abs(y), -1)
-            + lam2 * np.sum(y * y, -1))
-
-
 def _solve_one(c, A):
     """argmin_{y>=0} y.A y - 2 c.y for symmetric A (convex when A is PSD)."""
-    from scipy.optimize import minimize, nnls
-
     k = len(c)
     try:  # A positive definite: the problem is a non-negative least-squares problem
         L = np.linalg.cholesky(A)
-        from scipy.linalg import solve_triangular
-
-        target = solve_triangular(L, c, lower=True)
-        y, _ = nnls(L.T, target, maxiter=50 * k)
+        y, _ = nnls(L.T, solve_triangular(L, c, lower=True), maxiter=50 * k)
         return y
     except np.linalg.LinAlgError:
         pass
@@ -164,8 +123,16 @@ def elastic_net_reference(Wx, M, b, alpha, lam1, lam2):
     ``h(y) = -2 y.(Wx - alpha b) + y.M y + 2 lam1 |y|_1 + lam2 |y|^2`` over ``y >= 0``
     (Pehlevan 2019, eq. 3-5). With ``A = M + lam2 I`` positive definite it is solved exactly as a
     non-negative least-squares problem (``scipy.optimize.nnls`` on the Cholesky factor of
-    ``A``); otherwise by L-BFGS-B with bounds. Same arguments and shapes as
-    `spiking_elastic_net`.
+    ``A``); otherwise by L-BFGS-B with bounds.
+
+    Parameters
+    ----------
+    Wx, M, b, alpha, lam1, lam2
+        As for `spiking_elastic_net`.
+
+    Returns
+    -------
+    y : array (n_problems, k) (or (k,) for a 1-D ``Wx``)
     """
     Wx, M, b, alpha, lam1, lam2, single = check_problems(Wx, M, b, alpha, lam1, lam2)
     n, k = Wx.shape
@@ -185,8 +152,9 @@ def solver_check_problems(k, n, seed=0, alpha=0.3, lam1=0.3, lam2=0.1, min_norm=
 
     Returns
     -------
-    dict with ``Wx (n, k)``, ``M (n, k, k)``, ``b (n, k)``, ``y_ref (n, k)``, ``alpha``, ``lam1``,
-    ``lam2`` and ``n_rejected``.
+    dict
+        ``Wx (n, k)``, ``M (n, k, k)``, ``b (n, k)``, ``y_ref (n, k)``, ``alpha``, ``lam1``,
+        ``lam2`` and ``n_rejected``.
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, k]))
     Wx, M, b, Y = [], [], [], []
@@ -207,23 +175,6 @@ def solver_check_problems(k, n, seed=0, alpha=0.3, lam1=0.3, lam2=0.1, min_norm=
 
 
 # ------------------------------------------------------------------ spiking solver
-def solver_neuron_model(reset="subtract", extra="theta : 1", **parameters):
-    """The perfect-IF neuron of the solver: ``models.perfect_if``'s equations (edit them there)
-    plus the output ``y`` and per-neuron ``bias`` as state variables, time constants of 1 paper
-    unit, and ``extra`` equations (default: a per-neuron threshold ``theta`` set at every trial
-    start). ``parameters`` adds namespace constants used by ``extra``."""
-    if reset not in RESETS:
-        raise ValueError(f"reset must be one of {sorted(RESETS)}, got {reset!r}.")
-    return perfect_if.replace(
-        equations=str(perfect_if.equations) + "\ny : 1\nbias : 1\n" + extra,
-        reset=RESETS[reset],
-        parameters={"tau": TIME_UNIT, "tau_s": TIME_UNIT, **parameters})
-
-
-#: lateral inhibition by Mbar: each spike of j lowers I_i by Mbar_ij
-lateral_synapse = static_synapse.replace(on_pre="I_post -= w")
-
-
 class ElasticNetSolver(Protocol):
     """Protocol running one non-negative elastic-net problem per trial (see module docstring).
 
@@ -239,6 +190,9 @@ class ElasticNetSolver(Protocol):
     reset : {'subtract', 'zero'}
     **kwds
         `Protocol` arguments.
+
+    Its neurons are ``brianlearn.models.MODELS['nsm_neuron']`` and its synapses
+    ``MODELS['nsm_lateral']``, looked up when the network is built.
     """
 
     name = "nsm_solver"
@@ -247,8 +201,7 @@ class ElasticNetSolver(Protocol):
         super().__init__(**kwds)
         self.k = int(k)
         self.alpha, self.lam1, self.lam2 = float(alpha), float(lam1), float(lam2)
-        self.reset = reset
-        self.neuron_model = solver_neuron_model(reset)
+        self.reset = check_reset(reset)
         self.shared_M = None if M is None else np.asarray(M, dtype=float)
         self.duration, self.dt = as_time("duration", duration), as_time("dt", dt)
         self.schedule = Schedule([Phase("solve", self.duration)], dt=self.dt)
@@ -258,7 +211,7 @@ class ElasticNetSolver(Protocol):
                 "shared_M": self.shared_M is not None}
 
     def data_shapes(self):
-        shapes = {"wx": self.k, "b": self.k, "th": self.k}
+        shapes = {"wx": self.k, "b": self.k, "mii": self.k}
         if self.shared_M is None:
             shapes["m"] = self.k * self.k
         return shapes
@@ -270,9 +223,9 @@ class ElasticNetSolver(Protocol):
 
     def build_network(self, b):
         k = self.k
-        b.data("wx"), b.data("b")  # the TimedArrays data_wx(t, i), data_b(t, i)
-        out = self.neuron_model.make_group(k, "nsm_out", clock=b.clock)
-        lat = lateral_synapse.make_synapses(out, out, "nsm_lat", clock=b.clock)  # all to all, pre-major
+        b.data("wx"), b.data("b"), b.data("mii")  # the TimedArrays data_wx(t, i), ...
+        out = solver_neuron(self.reset, self.lam2).make_group(k, "nsm_out", clock=b.clock)
+        lat = get_model("nsm_lateral").make_synapses(out, out, "nsm_lat", clock=b.clock)  # all to all, pre-major
         b.add(out, lat)
         if self.shared_M is None:
             b.data("m")
@@ -280,9 +233,8 @@ class ElasticNetSolver(Protocol):
             b.on_trial_start(lat, f"w = data_m(t, j*{k} + i) * int(i != j)")
         else:
             b.learn(lat, "w", size=k * k)
-        b.data("th")
         b.on_trial_start(out, f"bias = data_wx(t, i) - {self.alpha!r}*data_b(t, i) - {self.lam1!r}\n"
-                              "theta = data_th(t, i)\nI = bias\nv = 0\ncount = 0")
+                              "Mii = data_mii(t, i)\nI = bias\nv = 0\ncount = 0")
         # y = spike count / duration (paper units), taken in the first step after the trial
         # (it sees every spike of the trial)
         b.on_trial_end(out, f"y = count / {float(self.duration / TIME_UNIT)!r}")
@@ -294,11 +246,10 @@ class ElasticNetSolver(Protocol):
         if self.shared_M is None:
             M = np.asarray(M)
             data["m"] = M.reshape(len(Wx), -1)
-            data["th"] = self.lam2 + np.diagonal(M, axis1=-2, axis2=-1)
+            data["mii"] = np.diagonal(M, axis1=-2, axis2=-1)
         else:
-            data["th"] = np.tile(self.lam2 + np.diag(self.shared_M), (len(Wx), 1))
-        res = self.run_trials(data)
-        return res.records["nsm_out.y"]
+            data["mii"] = np.tile(np.diag(self.shared_M), (len(Wx), 1))
+        return self.run_trials(data).records["nsm_out.y"]
 
 
 def spiking_elastic_net(Wx, M, b, alpha, lam1, lam2, duration=500, dt=0.01, device=None, reset="subtract",
@@ -309,7 +260,7 @@ def spiking_elastic_net(Wx, M, b, alpha, lam1, lam2, duration=500, dt=0.01, devi
     (Pehlevan 2019, arXiv:1902.01429, sections 3.1 and 4.1). Perfect integrate-and-fire neurons
     with threshold ``lam2 + M_ii`` and current ``dI/dtau = -I + Wx - alpha b - lam1 - Mbar sigma``
     (``I(0) = Wx - alpha b - lam1``); the output is the spike count divided by the duration.
-    All problems run as trials of one compiled simulation.
+    All problems run as trials of one compiled simulation (`ElasticNetSolver`).
 
     Parameters
     ----------
@@ -330,6 +281,8 @@ def spiking_elastic_net(Wx, M, b, alpha, lam1, lam2, duration=500, dt=0.01, devi
         threshold and keeps the overshoot: ~30x smaller error at dtau = 0.01.
     chunk_size : int, optional
         Problems per compiled run (default: all, at most 100).
+    progress : bool, optional
+        Report progress per chunk.
 
     Returns
     -------
@@ -347,8 +300,7 @@ def spiking_elastic_net(Wx, M, b, alpha, lam1, lam2, duration=500, dt=0.01, devi
     ...                         duration=100, dt=0.01)  # doctest: +SKIP
     """
     Wx, M, b, alpha, lam1, lam2, single = check_problems(Wx, M, b, alpha, lam1, lam2)
-    if reset not in RESETS:
-        raise ValueError(f"reset must be one of {sorted(RESETS)}, got {reset!r}.")
+    check_reset(reset)
     T, step = as_time("duration", duration), as_time("dt", dt)
     nsteps = float(T / step)
     if abs(nsteps - round(nsteps)) > 1e-6:

@@ -9,7 +9,7 @@ import pytest
 
 from brianlearn.cli import main
 from brianlearn.export import export_project, load_results
-from brianlearn.protocols.demo import ContrastiveDemo, teacher_task
+from brianlearn.protocols.demo import DemoNetwork, teacher_task
 
 
 def test_show_lif_prints_equations_with_units(capsys):
@@ -19,19 +19,23 @@ def test_show_lif_prints_equations_with_units(capsys):
     assert "tau   = 15. ms" in out and "theta = 20. mV" in out and "R     = 100. Mohm" in out
 
 
-def test_list_names_models_and_protocols(capsys):
+def test_list_names_every_model_and_experiment(capsys):
+    from brianlearn.figures import EXPERIMENTS
+    from brianlearn.models import MODELS
+
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in ("perfect_if", "lif", "nudged_output", "rate_trace", "static_synapse", "contrastive_hebbian",
-                 "contrastive_delta", "pair_stdp", "triplet_stdp", "demo"):
-        assert name in out
+    for name in list(MODELS) + list(EXPERIMENTS):
+        assert f"  {name} " in out
 
 
 def test_unknown_names_give_clear_errors(capsys):
     assert main(["show", "hodgkin"]) == 2
     assert "Unknown model 'hodgkin'" in capsys.readouterr().err
     assert main(["run", "nothing"]) == 2
-    assert "Unknown protocol 'nothing'" in capsys.readouterr().err
+    assert "Unknown experiment 'nothing'" in capsys.readouterr().err
+    assert main(["build", "nothing", "--out", "x"]) == 2
+    assert "No buildable example called 'nothing'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", [[], ["list"], ["show"], ["run"], ["demo"], ["build"], ["results"]])
@@ -61,7 +65,7 @@ def test_exported_project_builds_with_make_and_loads_back(tmp_path):
 
     kw = dict(seed=4, window=50 * ms, settle=10 * ms, chunk_size=6)
     folder = tmp_path / "project"
-    export_project(ContrastiveDemo(device="cpp_standalone", **kw), {"x": X, "y": Y}, str(folder))
+    export_project(DemoNetwork(device="cpp_standalone", **kw), {"x": X, "y": Y}, str(folder))
     makefile = (folder / "makefile").read_text()
     assert "-march=native" not in makefile and sys.prefix not in makefile
     assert (folder / "README.txt").exists()
@@ -69,7 +73,7 @@ def test_exported_project_builds_with_make_and_loads_back(tmp_path):
     done = subprocess.run(["make", "run", "-j2"], cwd=folder, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     exported = load_results(str(folder))
-    engine = ContrastiveDemo(device="cpp_standalone", **kw).fit(X, Y)
+    engine = DemoNetwork(device="cpp_standalone", **kw).train(X, Y)
     np.testing.assert_allclose(exported.state["ff.w"], engine.state["ff.w"], rtol=1e-12)
     for key in engine.records:
         np.testing.assert_array_equal(exported.records[key], engine.records[key])

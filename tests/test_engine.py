@@ -119,14 +119,14 @@ def test_gate_statements_rewrites_only_state_variables():
 
 @pytest.mark.cpp_standalone
 def test_chunked_run_equals_unsplit_run():
-    from brianlearn.protocols.demo import ContrastiveDemo, teacher_task
+    from brianlearn.protocols.demo import DemoNetwork, teacher_task
 
     X, Y, _ = teacher_task(10, seed=4)
     kw = dict(device="cpp_standalone", seed=2, window=100 * ms)
-    whole = ContrastiveDemo(chunk_size=10, **kw).fit(X, Y)
-    split = ContrastiveDemo(chunk_size=4, **kw).fit(X, Y)
+    whole = DemoNetwork(chunk_size=10, **kw).train(X, Y)
+    split = DemoNetwork(chunk_size=4, **kw).train(X, Y)
     assert split.info["chunks_done"] == 3
-    assert not np.allclose(whole.state["ff.w"], ContrastiveDemo(**kw).initial_state(np.random.default_rng(2))["ff.w"])
+    assert not np.allclose(whole.state["ff.w"], DemoNetwork(**kw).initial_state(np.random.default_rng(2))["ff.w"])
     np.testing.assert_allclose(split.state["ff.w"], whole.state["ff.w"], rtol=1e-12, atol=0)
     for key in whole.records:
         np.testing.assert_array_equal(split.records[key], whole.records[key])
@@ -237,13 +237,13 @@ def test_checkpoints_are_written_at_most_every_checkpoint_interval(tmp_path, mon
 @pytest.mark.cpp_standalone
 def test_runtime_and_cpp_standalone_agree_on_two_phase_learning():
     """Same small demo run on both devices: weights agree to 1e-9 (relative)."""
-    from brianlearn.protocols.demo import ContrastiveDemo, teacher_task
+    from brianlearn.protocols.demo import DemoNetwork, teacher_task
 
     X, Y, _ = teacher_task(3, seed=7)
     kw = dict(seed=3, window=60 * ms, settle=10 * ms, chunk_size=3)
-    rt = ContrastiveDemo(device="runtime", **kw).fit(X, Y)
-    sa = ContrastiveDemo(device="cpp_standalone", **kw).fit(X, Y)
-    w0 = ContrastiveDemo(device="runtime", **kw).initial_state(np.random.default_rng(3))["ff.w"]
+    rt = DemoNetwork(device="runtime", **kw).train(X, Y)
+    sa = DemoNetwork(device="cpp_standalone", **kw).train(X, Y)
+    w0 = DemoNetwork(device="runtime", **kw).initial_state(np.random.default_rng(3))["ff.w"]
     assert np.abs(rt.state["ff.w"] - w0).max() > 1e-3  # it learned something
     np.testing.assert_allclose(sa.state["ff.w"], rt.state["ff.w"], rtol=1e-9)
     for key in rt.records:
@@ -300,12 +300,12 @@ def test_diverging_learning_is_reported_not_returned():
 def test_openmp_threads_give_the_same_learning():
     """Summed dendritic input and per-synapse updates are thread-safe: 2 threads = 1 thread."""
     from brianlearn.devices import DeviceConfig
-    from brianlearn.protocols.demo import ContrastiveDemo, teacher_task
+    from brianlearn.protocols.demo import DemoNetwork, teacher_task
 
     X, Y, _ = teacher_task(6, seed=11)
     kw = dict(seed=4, window=50 * ms, settle=10 * ms, chunk_size=6)
-    one = ContrastiveDemo(device=DeviceConfig("cpp_standalone"), **kw).fit(X, Y)
-    two = ContrastiveDemo(device=DeviceConfig("cpp_standalone", threads=2), **kw).fit(X, Y)
+    one = DemoNetwork(device=DeviceConfig("cpp_standalone"), **kw).train(X, Y)
+    two = DemoNetwork(device=DeviceConfig("cpp_standalone", threads=2), **kw).train(X, Y)
     np.testing.assert_array_equal(two.state["ff.w"], one.state["ff.w"])
     for key in one.records:
         np.testing.assert_array_equal(two.records[key], one.records[key])

@@ -3,6 +3,9 @@ regression task, the NumPy reference, the Brian2 rate network against it, the fi
 
 import numpy as np
 import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import r2_score
 
 from brianlearn.datasets.regression import arm_targets, regression_task, two_link_arm
 from brianlearn.protocols.eqprop import EquilibriumPropagation
@@ -23,7 +26,7 @@ def test_two_link_arm_is_the_arm_end_point():
     assert Xtr.shape == (100, 2) and Xte.shape == (50, 2) and not np.allclose(Xtr[:50], Xte)
     with pytest.raises(ValueError, match="n_samples"):
         two_link_arm(0)
-    with pytest.raises(ValueError, match="X must have shape"):
+    with pytest.raises(ValueError, match=r"X \(phi, theta\) must have shape \(n, 2\)"):
         arm_targets(np.zeros((3, 3)))
 
 
@@ -100,19 +103,20 @@ def test_brian2_rate_network_matches_numpy_reference():
     trial. (The match also checks the timing: the free-phase rates are read after its 30th step.)"""
     X, Y = two_link_arm(100, seed=5)
     signs = np.random.default_rng(0).choice([-1.0, 1.0], 100)
-    net = EquilibriumPropagation(seed=0)
-    net.fit(X, Y, epochs=1, signs=signs, shuffle=False, anneal=None)
+    net = EquilibriumPropagation(seed=0, epochs=1, shuffle=False, anneal=None)
+    net.fit(X, Y, signs=signs)
     ref = RateEPReference((2, 20, 2), eta=(0.1, 0.05), seed=0)
     outs = np.concatenate([ref.step(X[k:k + 1], Y[k:k + 1], signs[k:k + 1]) for k in range(100)])
-    for W, Wr in zip(net.weights_ + net.biases_, ref.W + ref.b):
+    for W, Wr in zip(net.feedforward_ + net.biases_, ref.W + ref.b):
         assert np.abs(W - Wr).max() <= 1e-6 * np.abs(Wr).max()
-    np.testing.assert_allclose(net.feedback_weights_[1], net.weights_[1].T, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(net.feedback_[1], net.feedforward_[1].T, rtol=0, atol=1e-15)
+    assert net.weights_ is net.feedforward_ and net.feedback_weights_ is net.feedback_  # the old names
     np.testing.assert_allclose(net.train_outputs_, outs, atol=1e-9)
-    assert np.abs(net.weights_[0] - RateEPReference((2, 20, 2), seed=0).W[0]).max() > 1e-3  # it learned
+    assert np.abs(net.feedforward_[0] - RateEPReference((2, 20, 2), seed=0).W[0]).max() > 1e-3  # it learned
     # predict does not learn, and equals the reference's free phase
-    W = [w.copy() for w in net.weights_]
+    W = [w.copy() for w in net.feedforward_]
     np.testing.assert_allclose(net.predict(X[:10]), ref.predict(X[:10]), atol=1e-9)
-    np.testing.assert_array_equal(net.weights_[0], W[0])
+    np.testing.assert_array_equal(net.feedforward_[0], W[0])
 
 
 @pytest.mark.cpp_standalone
@@ -124,14 +128,15 @@ def test_new_beta_and_learning_rates_run_the_same_binary():
 
     X, Y = two_link_arm(40, seed=4)
     signs = np.random.default_rng(2).choice([-1.0, 1.0], 40)
-    EquilibriumPropagation(seed=0).fit(X[:5], Y[:5], epochs=1, signs=signs[:5], shuffle=False, anneal=None)
-    net = EquilibriumPropagation(seed=0, beta=0.5, eta=(0.2, 0.02))
-    net.fit(X, Y, epochs=1, signs=signs, shuffle=False, anneal=None)
+    kw = dict(epochs=1, shuffle=False, anneal=None)
+    EquilibriumPropagation(seed=0, **kw).fit(X[:5], Y[:5], signs=signs[:5])
+    net = EquilibriumPropagation(seed=0, beta=0.5, eta=(0.2, 0.02), **kw)
+    net.fit(X, Y, signs=signs)
     assert net._net.build_info_.compiled is False, net._net.build_info_.changed
     ref = RateEPReference((2, 20, 2), beta=0.5, eta=(0.2, 0.02), seed=0)
     for k in range(40):
         ref.step(X[k:k + 1], Y[k:k + 1], signs[k:k + 1])
-    for W, Wr in zip(net.weights_ + net.biases_, ref.W + ref.b):
+    for W, Wr in zip(net.feedforward_ + net.biases_, ref.W + ref.b):
         assert np.abs(W - Wr).max() <= 1e-6 * np.abs(Wr).max()
     # per-trial learning rates: layer 0 learns in the first 20 trials only
     p = RateEPNetwork((2, 20, 2), beta=0.5, etas=(0.2, 0.02), seed=0)
@@ -152,19 +157,22 @@ def test_fit_checkpoints_and_resumes(tmp_path):
     """A fit stopped after one chunk and resumed from its checkpoint equals an uninterrupted fit."""
     X, Y = two_link_arm(60, seed=7)
     Xv, Yv = two_link_arm(20, seed=8)
-    kw = dict(epochs=1, X_val=Xv, Y_val=Yv, eval_every=20)
-    full = EquilibriumPropagation(seed=3, chunk_size=40).fit(X, Y, **kw)
+    kw = dict(X_val=Xv, Y_val=Yv)
+    est = EquilibriumPropagation(seed=3, chunk_size=40, epochs=1, eval_every=20)
+    full = clone(est).fit(X, Y, **kw)
     ck = str(tmp_path / "ep.npz")
-    part = EquilibriumPropagation(seed=3, chunk_size=40).fit(X, Y, checkpoint=ck, max_chunks=1, **kw)
+    part = clone(est).fit(X, Y, checkpoint=ck, max_chunks=1, **kw)
     assert not part.complete_ and 0 < part.n_samples_seen_ < 60
-    assert not np.allclose(part.weights_[0], full.weights_[0])
-    resumed = EquilibriumPropagation(seed=3, chunk_size=40).fit(X, Y, checkpoint=ck, resume=True, **kw)
+    assert not np.allclose(part.feedforward_[0], full.feedforward_[0])
+    resumed = clone(est).fit(X, Y, checkpoint=ck, resume=True, **kw)
     assert resumed.complete_ and resumed.n_samples_seen_ == 60
-    for a, b in zip(resumed.weights_ + resumed.biases_, full.weights_ + full.biases_):
+    for a, b in zip(resumed.feedforward_ + resumed.biases_, full.feedforward_ + full.biases_):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(resumed.history_, full.history_)
+    assert set(resumed.history_) == {"n_samples", "train_mse", "val_mse"}
+    for key in full.history_:
+        np.testing.assert_array_equal(resumed.history_[key], full.history_[key])
     with pytest.raises(ValueError, match="different run"):  # other data, same size
-        EquilibriumPropagation(seed=3, chunk_size=40).fit(X[::-1], Y[::-1], checkpoint=ck, resume=True, **kw)
+        clone(est).fit(X[::-1], Y[::-1], checkpoint=ck, resume=True, **kw)
 
 
 @pytest.mark.cpp_standalone
@@ -174,32 +182,35 @@ def test_brian2_delta_rule_two_hidden_layers_fixed_feedback_match_reference():
     X, Y = two_link_arm(60, seed=6)
     signs = np.random.default_rng(1).choice([-1.0, 1.0], 60)
     kw = dict(rule="delta", fixed_feedback=True)
-    net = EquilibriumPropagation(hidden=(5, 3), eta=(0.2, 0.1, 0.05), seed=2, **kw)
-    net.fit(X, Y, epochs=1, signs=signs, shuffle=False, anneal=None)
+    net = EquilibriumPropagation(hidden=(5, 3), eta=(0.2, 0.1, 0.05), seed=2, epochs=1, shuffle=False, anneal=None,
+                                 **kw)
+    net.fit(X, Y, signs=signs)
     ref = RateEPReference((2, 5, 3, 2), eta=(0.2, 0.1, 0.05), seed=2, **kw)
-    B0 = [None] + [B.copy() for B in net.feedback_weights_[1:]]
+    B0 = [None] + [B.copy() for B in net.feedback_[1:]]
     assert np.abs(B0[1] - ref.W[1].T).max() > 1e-3  # random feedback of its own
     ref.B = [None if B is None else B.copy() for B in B0]
     for k in range(60):
         ref.step(X[k:k + 1], Y[k:k + 1], signs[k:k + 1])
-    for W, Wr in zip(net.weights_ + net.biases_, ref.W + ref.b):
+    for W, Wr in zip(net.feedforward_ + net.biases_, ref.W + ref.b):
         assert np.abs(W - Wr).max() <= 1e-6 * np.abs(Wr).max()
-    for B, Bi in zip(net.feedback_weights_[1:], B0[1:]):
+    for B, Bi in zip(net.feedback_[1:], B0[1:]):
         np.testing.assert_array_equal(B, Bi)
 
 
 @pytest.mark.cpp_standalone
 def test_brian2_rate_network_learns_the_task():
     """3000 samples (one compiled binary, chunks of 1000): the held-out MSE falls well below its
-    initial value and below the linear baseline; history holds training and held-out MSE."""
+    initial value and below the linear baseline; history holds training and held-out MSE; score is R^2."""
     Xtr, Ytr, Xte, Yte = regression_task(3000, 1000, seed=1)
-    net = EquilibriumPropagation(seed=0).fit(Xtr, Ytr, epochs=1, X_val=Xte, Y_val=Yte, eval_every=1000)
-    h = net.history_
-    assert h.shape == (4, 3) and h[0, 0] == 0 and h[-1, 0] == 3000
-    assert h[-1, 2] < 0.05 * h[0, 2]
-    assert h[-1, 2] < 0.5 * linear_baseline(Xtr, Ytr, Xte, Yte)
-    assert np.isfinite(h[1:, 1]).all()
-    assert net.score(Xte, Yte) == pytest.approx(h[-1, 2], rel=1e-9)
+    net = EquilibriumPropagation(seed=0, epochs=1, eval_every=1000).fit(Xtr, Ytr, X_val=Xte, Y_val=Yte)
+    n, train, val = (net.history_[k] for k in ("n_samples", "train_mse", "val_mse"))
+    assert val.shape == (4,) and n[0] == 0 and n[-1] == 3000
+    assert val[-1] < 0.05 * val[0]
+    assert val[-1] < 0.5 * linear_baseline(Xtr, Ytr, Xte, Yte)
+    assert np.isfinite(train[1:]).all()
+    pred = net.predict(Xte)
+    assert mse(pred, Yte) == pytest.approx(val[-1], rel=1e-9)
+    assert net.score(Xte, Yte) == pytest.approx(r2_score(Yte, pred), rel=1e-9) and net.score(Xte, Yte) > 0.9
 
 
 @pytest.mark.slow
@@ -213,7 +224,7 @@ def test_rate_findings_acceptance():
     score = {}
     for name, kw in {"none": dict(hidden=()), "output": dict(learn="output"), "all": {},
                      "fixed_fb": dict(fixed_feedback=True)}.items():
-        score[name] = EquilibriumPropagation(seed=0, **kw).fit(Xtr, Ytr).score(Xte, Yte)
+        score[name] = mse(EquilibriumPropagation(seed=0, **kw).fit(Xtr, Ytr).predict(Xte), Yte)
     assert score["all"] <= 1e-3 and score["fixed_fb"] <= 1e-3, score
     assert score["none"] / lin >= 0.8, score
     assert score["output"] >= 2 * score["all"], score
@@ -221,11 +232,12 @@ def test_rate_findings_acceptance():
 
 # ------------------------------------------------------------------ errors
 def test_bad_input_raises_value_error():
+    """Every check happens in fit (the constructor only stores), before anything is simulated."""
     net = EquilibriumPropagation(seed=0)
     X, Y = two_link_arm(10, seed=0)
-    with pytest.raises(ValueError, match="same number of samples"):
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         net.fit(X, Y[:9])
-    with pytest.raises(ValueError, match=r"output range \[0.0, 1.0\]"):
+    with pytest.raises(ValueError, match=r"y must lie in the output range \[0.0, 1.0\]"):
         net.fit(X, Y + 1.0)
     Xn = X.copy()
     Xn[3, 1] = np.nan
@@ -233,21 +245,25 @@ def test_bad_input_raises_value_error():
         net.fit(Xn, Y)
     Yn = Y.copy()
     Yn[0, 0] = np.inf
-    with pytest.raises(ValueError, match="Y contains NaN"):
+    with pytest.raises(ValueError, match="y contains infinity"):
         net.fit(X, Yn)
-    with pytest.raises(ValueError, match="not fitted"):
+    with pytest.raises(ValueError, match="Y_val must lie in the output range"):
+        net.fit(X, Y, X_val=X, Y_val=Y + 1.0)
+    with pytest.raises(NotFittedError, match="not fitted"):
         net.predict(X)
     with pytest.raises(ValueError, match="epochs"):
-        net.fit(X, Y, epochs=0)
+        EquilibriumPropagation(epochs=0).fit(X, Y)
     with pytest.raises(ValueError, match="signs"):
-        net.fit(X, Y, epochs=1, signs=np.zeros(10))
+        EquilibriumPropagation(epochs=1).fit(X, Y, signs=np.zeros(10))
     for kw, msg in ((dict(neuron="izhikevich"), "neuron"), (dict(rule="oja"), "rule"), (dict(learn="some"), "learn"),
                     (dict(beta=-1.0), "beta"), (dict(eta=(0.1, 0.2, 0.3)), "eta"), (dict(hidden=(0,)), "hidden"),
-                    (dict(neurons_per_dim=0), "neurons_per_dim")):
+                    (dict(neurons_per_dim=0), "neurons_per_dim"), (dict(eval_every=0), "eval_every"),
+                    (dict(anneal=-1.0), "anneal"), (dict(free_duration=15), "free_duration"),
+                    (dict(nudged_duration=0.7 * _ms()), "nudged_duration")):
+        est = EquilibriumPropagation(**kw)
+        assert est.get_params()[next(iter(kw))] is kw[next(iter(kw))]  # stored as given
         with pytest.raises(ValueError, match=msg):
-            EquilibriumPropagation(**kw)
-    with pytest.raises(ValueError, match="free_duration"):
-        EquilibriumPropagation(free_duration=15).fit(X, Y)
+            est.fit(X, Y)
 
 
 def test_mse_is_mean_over_samples_and_outputs():
@@ -342,9 +358,9 @@ def test_lif_network_acceptance():
     """300 LIF hidden neurons, 20 neurons per dimension, 2 passes over 20 000 samples: held-out MSE
     (1000 points) <= 5e-3 and falling with training (~4 minutes on two busy cores)."""
     Xtr, Ytr, Xte, Yte = regression_task(20000, 1000, seed=0)
-    net = EquilibriumPropagation(hidden=(300,), neuron="lif", seed=0)
-    net.fit(Xtr, Ytr, epochs=2, X_val=Xte, Y_val=Yte, eval_every=10000)
-    h = net.history_[:, 2]
+    net = EquilibriumPropagation(hidden=(300,), neuron="lif", seed=0, epochs=2, eval_every=10000)
+    net.fit(Xtr, Ytr, X_val=Xte, Y_val=Yte)
+    h = net.history_["val_mse"]
     assert h[-1] <= 5e-3, h
     assert h[1] < 0.1 * h[0] and h[-1] < 0.8 * h[1], h  # falling with training
 
@@ -358,8 +374,8 @@ def test_runtime_and_cpp_standalone_agree(numpy_target):
     signs = np.random.default_rng(4).choice([-1.0, 1.0], 8)
     nets = {}
     for device in ("runtime", "cpp_standalone"):
-        nets[device] = EquilibriumPropagation(seed=5, device=device).fit(X, Y, epochs=1, signs=signs, shuffle=False)
+        nets[device] = EquilibriumPropagation(seed=5, device=device, epochs=1, shuffle=False).fit(X, Y, signs=signs)
     rt, cpp = nets["runtime"], nets["cpp_standalone"]
-    for a, b in zip(rt.weights_ + rt.biases_, cpp.weights_ + cpp.biases_):
+    for a, b in zip(rt.feedforward_ + rt.biases_, cpp.feedforward_ + cpp.biases_):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
-    assert np.abs(rt.weights_[0] - RateEPReference((2, 20, 2), seed=5).W[0]).max() > 1e-4  # it learned
+    assert np.abs(rt.feedforward_[0] - RateEPReference((2, 20, 2), seed=5).W[0]).max() > 1e-4  # it learned

@@ -7,14 +7,14 @@ from brian2 import NeuronGroup, mV, ms
 import brianlearn
 import brianlearn.devices as devices
 from brianlearn import Phase, Protocol, Schedule, use_device
-from brianlearn.protocols.demo import ContrastiveDemo
+from brianlearn.protocols.demo import DemoNetwork
 
 
 def test_unknown_device():
     with pytest.raises(ValueError, match="Unknown device 'gpu'.*runtime, cpp_standalone, cuda_standalone"):
         use_device("gpu")
     with pytest.raises(ValueError, match="Unknown device"):
-        ContrastiveDemo(device="cpp")
+        DemoNetwork(device="cpp")
 
 
 def test_no_cxx_compiler(monkeypatch):
@@ -28,7 +28,7 @@ def test_no_cxx_compiler(monkeypatch):
 def test_cxx_from_environment_that_does_not_exist(monkeypatch):
     monkeypatch.setenv("CXX", "/nonexistent/g++")
     with pytest.raises(brianlearn.CompilerNotFoundError):
-        ContrastiveDemo(device="cpp_standalone")
+        DemoNetwork(device="cpp_standalone")
 
 
 def test_brian2cuda_not_installed(monkeypatch):
@@ -54,7 +54,7 @@ def test_bad_threads():
     ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"), ({"chunk_size": 0}, "chunk_size")])
 def test_bad_protocol_arguments(kwds, message):
     with pytest.raises(ValueError, match=message):
-        ContrastiveDemo(device="runtime", **kwds)
+        DemoNetwork(device="runtime", **kwds)
 
 
 @pytest.mark.parametrize("X, Y, message", [
@@ -67,11 +67,11 @@ def test_bad_protocol_arguments(kwds, message):
 ])
 def test_bad_data(X, Y, message):
     with pytest.raises(ValueError, match=message):
-        ContrastiveDemo(device="runtime").fit(X, Y)
+        DemoNetwork(device="runtime").train(X, Y)
 
 
 def test_unknown_data_set_and_signal():
-    p = ContrastiveDemo(device="runtime")
+    p = DemoNetwork(device="runtime")
     with pytest.raises(ValueError, match="Unknown data set"):
         p.run_trials({"x": np.ones((2, 4)), "y": np.ones((2, 2)), "z": np.ones((2, 1))})
     with pytest.raises(ValueError, match="Unknown trial signal"):

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from sklearn.exceptions import NotFittedError
+
 from brianlearn import Protocol
 from brianlearn.datasets.images import load_digits_data
 from brianlearn.protocols.nsm import AnalogNSM, SpikingNSM, elastic_net_reference, nsm_cost, paper_eta
@@ -29,13 +31,11 @@ def test_nsm_cost_and_eta():
 def test_analog_dynamics_reach_the_elastic_net_minimum():
     """The analog network's fixed point is the convex solver's minimum of h."""
     X, _ = _digits(5, 0)
-    net = AnalogNSM(6, alpha=0.3, lam1=0.2, lam2=0.1, seed=1)
-    net._check_params()
-    net._init(64)
-    net.M_ = net.M_ + 0.05 * (1 - np.eye(6))
-    net.b_ = np.linspace(0, 1, 6)
+    net = AnalogNSM(6, alpha=0.3, lam1=0.2, lam2=0.1, eta=0.0, seed=1).fit(X)  # eta = 0: the initial weights
+    net.lateral_ = net.lateral_ + 0.05 * (1 - np.eye(6))
+    net.biases_ = np.linspace(0, 1, 6)
     y = net.transform(X)
-    ref = elastic_net_reference(X @ net.W_.T, net.M_, net.b_, 0.3, 0.2, 0.1)
+    ref = elastic_net_reference(X @ net.feedforward_.T, net.lateral_, net.biases_, 0.3, 0.2, 0.1)
     np.testing.assert_allclose(y, ref, atol=1e-6)
 
 
@@ -73,9 +73,9 @@ def test_spiking_cost_within_5_percent_of_analog():
     """Acceptance: the spiking NSM's held-out cost ends within 5 % of the NumPy analog network's
     (same data, seed, sample order and learning rates), and learning lowers it."""
     Xtr, Xval = _digits(200, 50)
-    kw = dict(alpha=0.0, lam1=0.5, lam2=0.0, eta=0.01, seed=0)
-    s = SpikingNSM(8, duration=200, dt=0.02, chunk_size=50, **kw).fit(Xtr, X_val=Xval, eval_every=200)
-    a = AnalogNSM(8, solver="exact", **kw).fit(Xtr, X_val=Xval, eval_every=200)
+    kw = dict(alpha=0.0, lam1=0.5, lam2=0.0, eta=0.01, eval_every=200, seed=0)
+    s = SpikingNSM(8, duration=200, dt=0.02, chunk_size=50, **kw).fit(Xtr, X_val=Xval)
+    a = AnalogNSM(8, solver="exact", **kw).fit(Xtr, X_val=Xval)
     cs, ca = s.history[-1, 1], a.history[-1, 1]
     assert s.history[0, 1] > 3 * cs  # it learned
     assert abs(cs - ca) / ca < 0.05, (cs, ca)
@@ -89,26 +89,42 @@ def test_spiking_cost_within_5_percent_of_analog():
     (dict(eta="fast"), "eta"),
     (dict(reset="none"), "reset"),
     (dict(duration=-1), "duration"),
+    (dict(n_iter=0), "n_iter"),
+    (dict(eval_every=1.5), "eval_every"),
+    (dict(shuffle="yes"), "shuffle"),
+    (dict(init="zeros"), "init"),
+    (dict(chunk_size=0), "chunk_size"),
 ])
 def test_bad_parameters(kwargs, match):
+    """The constructor only stores its arguments; fit names the bad one (before building anything)."""
     kw = dict(n_components=3)
     kw.update(kwargs)
+    net = SpikingNSM(**kw)
+    assert net.get_params()[next(iter(kwargs))] is next(iter(kwargs.values()))
     with pytest.raises(ValueError, match=match):
-        SpikingNSM(**kw)
+        net.fit(np.ones((4, 2)))
+    with pytest.raises(ValueError, match=match):
+        net.partial_fit(np.ones((4, 2)))
+
+
+def test_bad_analog_parameters():
+    for kwargs, match in ((dict(solver="newton"), "solver"), (dict(dt=0), "dt"), (dict(tol=-1), "tol")):
+        with pytest.raises(ValueError, match=match):
+            AnalogNSM(3, **kwargs).fit(np.ones((4, 2)))
 
 
 def test_bad_data():
     net = AnalogNSM(3, seed=0)
-    with pytest.raises(ValueError, match="X"):
+    with pytest.raises(ValueError, match="2D array"):
         net.fit(np.ones(5))
     with pytest.raises(ValueError, match="NaN"):
         net.fit(np.array([[1.0, np.nan]]))
-    with pytest.raises(ValueError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         net.transform(np.ones((2, 2)))
     net.fit(np.ones((4, 2)))
     with pytest.raises(ValueError, match="2 features"):
         net.transform(np.ones((2, 3)))
-    with pytest.raises(ValueError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         SpikingNSM(3).transform(np.ones((2, 2)))
     with pytest.raises(ValueError, match="W_init"):
         SpikingNSM(3, W_init=np.ones((2, 2))).fit(np.ones((4, 5)))
@@ -130,26 +146,30 @@ def test_fit_checkpoints_and_resumes(tmp_path):
     """A fit stopped mid-block (max_chunks) and resumed from its checkpoints equals an uninterrupted
     fit: weights, thresholds, biases and the held-out history; another fit's checkpoint is refused."""
     X, _ = _digits(60, 0, seed=5)
-    kw = dict(n_iter=40, X_val=X[:6], eval_every=20)
-    make = lambda: SpikingNSM(4, lam1=0.05, eta=0.05, duration=40, dt=0.1, seed=1, chunk_size=10)  # noqa: E731
+    kw = dict(X_val=X[:6])
+    make = lambda: SpikingNSM(4, lam1=0.05, eta=0.05, n_iter=40, eval_every=20, duration=40, dt=0.1, seed=1,  # noqa: E731
+                              chunk_size=10)
     full = make().fit(X, **kw)
     ck = str(tmp_path / "nsm.npz")
     part = make().fit(X, checkpoint=ck, max_chunks=3, **kw)  # block 1 (2 chunks) + 1 chunk of block 2
-    assert not part.complete_ and part.n_samples_seen_ == 20 and len(part.history_) == 2
+    assert not part.complete_ and part.n_samples_seen_ == 20 and len(part.history_["cost"]) == 2
     assert Protocol.checkpoint_progress(ck + ".run.npz") == 1
     resumed = make().fit(X, checkpoint=ck, resume=True, max_chunks=1, **kw)  # the one chunk left
     assert resumed.complete_ and resumed.n_samples_seen_ == 40
-    np.testing.assert_array_equal(resumed.W_, full.W_)
-    np.testing.assert_array_equal(resumed.M_, full.M_)
-    np.testing.assert_array_equal(resumed.b_, full.b_)
-    np.testing.assert_array_equal(np.array(resumed.history_), np.array(full.history_))
-    with pytest.raises(ValueError, match="different fit"):
+    np.testing.assert_array_equal(resumed.feedforward_, full.feedforward_)
+    np.testing.assert_array_equal(resumed.lateral_, full.lateral_)
+    np.testing.assert_array_equal(resumed.biases_, full.biases_)
+    np.testing.assert_array_equal(resumed.history, full.history)
+    with pytest.raises(ValueError, match="different run"):
         make().fit(X[::-1], checkpoint=ck, resume=True, **kw)
     # the NumPy reference checkpoints per block
     ack = str(tmp_path / "analog.npz")
-    a_full = AnalogNSM(4, lam1=0.05, eta=0.05, seed=1, solver="exact").fit(X, **kw)
-    a_res = AnalogNSM(4, lam1=0.05, eta=0.05, seed=1, solver="exact").fit(X, checkpoint=ack, resume=True, **kw)
-    np.testing.assert_array_equal(a_res.W_, a_full.W_)
+    analog = lambda: AnalogNSM(4, lam1=0.05, eta=0.05, n_iter=40, eval_every=20, seed=1, solver="exact")  # noqa: E731
+    a_full = analog().fit(X, **kw)
+    a_res = analog().fit(X, checkpoint=ack, resume=True, **kw)
+    np.testing.assert_array_equal(a_res.feedforward_, a_full.feedforward_)
+    a_part = analog().fit(X, checkpoint=ack, **kw)  # the checkpoint of a complete fit resumes to the same
+    np.testing.assert_array_equal(analog().fit(X, checkpoint=ack, resume=True, **kw).history, a_part.history)
 
 
 @pytest.mark.runtime
@@ -163,5 +183,5 @@ def test_runtime_and_cpp_standalone_agree(numpy_target):
     rt, cpp = nets["runtime"], nets["cpp_standalone"]
     np.testing.assert_allclose(rt.last_outputs_, cpp.last_outputs_, rtol=0, atol=1e-12)
     assert cpp.last_outputs_.sum() > 0
-    for attr in ("W_", "M_", "b_"):
+    for attr in ("feedforward_", "lateral_", "biases_"):
         np.testing.assert_allclose(getattr(rt, attr), getattr(cpp, attr), rtol=1e-9, atol=1e-12)

@@ -1,8 +1,9 @@
-"""Measures used by the NSM experiments (orientation selectivity, spatial spread, bumps)."""
+"""Measures used by the NSM experiments (brianlearn.measures: orientation selectivity, spatial spread, bumps)."""
 
 import numpy as np
+import pytest
 
-from brianlearn.protocols.nsm_experiments import bump_statistics, orientation_selectivity, spatial_spread
+from brianlearn.measures import bump_statistics, mean_cosine, orientation_selectivity, spatial_spread
 
 
 def test_orientation_selectivity_index():
@@ -33,3 +34,12 @@ def test_bump_statistics():
     R[:, 1] = 0  # a silent unit
     st = bump_statistics(R, angles)
     assert st["n_runs"][0] == 2 and not st["active"][1]
+
+
+def test_mean_cosine_and_nsm_cost_reexport():
+    from brianlearn.measures import nsm_cost
+    from brianlearn.protocols.nsm import nsm_cost as reexported
+
+    assert reexported is nsm_cost
+    assert mean_cosine(np.ones((3, 4))) == pytest.approx(1.0)
+    assert mean_cosine(np.eye(4)) == pytest.approx(0.0)

@@ -1,4 +1,4 @@
-"""Plasticity rules against biological data: data sets, protocols, Brian2 versus exact references.
+"""Plasticity rules against biological data: data sets, stimuli, Brian2 versus exact references.
 
 References used here: the analytic pair window (Bi & Poo fit), DESIGN.md §4.5's tabulated data and
 numbers measured while writing the spec, an event-by-event NumPy implementation of each rule, and
@@ -11,8 +11,9 @@ from brian2 import Hz, ms, second
 
 from brianlearn.datasets import plasticity as data
 from brianlearn.modelspec import SynapseModel
+from brianlearn.figures import run_experiment
+from brianlearn.figures.plasticity_compare import compare_command
 from brianlearn.protocols import plasticity as pl
-from brianlearn.protocols import plasticity_figures as plf
 
 SJ_FREQS = [0.1, 10, 20, 40, 50] * Hz
 
@@ -63,9 +64,9 @@ def test_parameter_sets_match_design():
     assert model.parameters["A2_plus"] == 5.3e-3 and model.parameters["tau_y"] == 40 * ms
 
 
-# ----------------------------------------------------------------------------- protocols' spike times
-def test_protocol_spike_times_follow_the_experiments():
-    proto = pl.FrequencyProtocol([0.1, 20] * Hz, delays=[10 * ms, -10 * ms], pairing="trains")
+# ----------------------------------------------------------------------------- stimuli's spike times
+def test_stimulus_spike_times_follow_the_experiments():
+    proto = pl.FrequencyStimulus([0.1, 20] * Hz, delays=[10 * ms, -10 * ms], pairing="trains")
     conds = proto.conditions()
     (pre_slow, post_slow), (pre_tr, post_tr) = conds[0], conds[1]
     assert len(pre_slow) == 50 and np.allclose(np.diff(pre_slow), 10.0)  # 50 pairings at 0.1 Hz
@@ -75,12 +76,12 @@ def test_protocol_spike_times_follow_the_experiments():
     np.testing.assert_allclose(np.diff(trains, axis=1), 0.05)
     np.testing.assert_allclose(np.diff(trains[:, 0]), 10.0)
     np.testing.assert_allclose(conds[3][1] - conds[3][0], -0.010)  # -10 ms: post first
-    reg = pl.FrequencyProtocol([40] * Hz, pairing="regular60").conditions()[0]
+    reg = pl.FrequencyStimulus([40] * Hz, pairing="regular60").conditions()[0]
     assert len(reg[0]) == 60 and np.allclose(np.diff(reg[0]), 0.025)
-    (pre, post), = pl.TripletProtocol([("pre-post-pre", 5 * ms, -10 * ms)], n_repetitions=2).conditions()
+    (pre, post), = pl.TripletStimulus([("pre-post-pre", 5 * ms, -10 * ms)], n_repetitions=2).conditions()
     np.testing.assert_allclose(pre, [0.01, 0.025, 1.01, 1.025])  # pre, post 5 ms later, pre 10 ms after post
     np.testing.assert_allclose(post, [0.015, 1.015])
-    (pre, post), = pl.TripletProtocol([("post-pre-post", -5 * ms, 10 * ms)], n_repetitions=1).conditions()
+    (pre, post), = pl.TripletStimulus([("post-pre-post", -5 * ms, 10 * ms)], n_repetitions=1).conditions()
     np.testing.assert_allclose(post, [0.01, 0.025])
     np.testing.assert_allclose(pre, [0.015])
 
@@ -235,10 +236,10 @@ def test_fit_with_brian2_engine_for_a_user_model(numpy_target):
 
 # ----------------------------------------------------------------------------- rate differences
 @pytest.mark.runtime
-def test_rate_step_protocol_matches_pairwise_sum_and_expectation(numpy_target):
+def test_rate_step_stimulus_matches_pairwise_sum_and_expectation(numpy_target):
     rng = np.random.default_rng(0)
     pre, post = rng.uniform(5, 50, (6, 2)) * Hz, rng.uniform(5, 50, (6, 2)) * Hz
-    proto = pl.RateStepProtocol(pre, post, n_repeats=40, seed=1)
+    proto = pl.RateStepStimulus(pre, post, n_repeats=40, seed=1)
     model = pl.resolve_synapse("pair_stdp", "bi_poo_1998")
     got = pl.run_conditions(model, proto.conditions(), device="runtime")
     params = model.parameters
@@ -265,7 +266,7 @@ def test_stdp_follows_rate_difference_prediction():
 def test_rate_difference_terms_analytic():
     """The kernel moments: ∫K = A+τ+ - A-τ-, ∫τK = A+τ+² + A-τ-² (numerical quadrature)."""
     model = pl.resolve_synapse("pair_stdp", "bi_poo_1998")
-    mom = pl._pair_kernel_moments(model)
+    mom = pl.pair_kernel_moments(model)
     from brianlearn.models.pair_stdp import stdp_kernel
 
     tau = np.linspace(-1, 1, 2_000_001)
@@ -317,7 +318,7 @@ def test_bad_input_raises_clear_value_errors():
 
 @pytest.mark.cpp_standalone
 def test_compare_command_prints_table_and_writes_figure(tmp_path, capsys):
-    out = plf.compare_command("pair_stdp", "bi_poo_1998", out=str(tmp_path), params="bi_poo_1998",
+    out = compare_command("pair_stdp", "bi_poo_1998", out=str(tmp_path), params="bi_poo_1998",
                              device="cpp_standalone")
     text = capsys.readouterr().out
     assert "RMSE" in text and "dt = -100 ms" in text
@@ -327,10 +328,10 @@ def test_compare_command_prints_table_and_writes_figure(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_experiment_regenerates_figures_and_results(tmp_path):
-    res = plf.experiment(out=str(tmp_path), quick=True, seed=0)
+    res = run_experiment("plasticity", out=str(tmp_path), quick=True, seed=0)
     for name in ("window", "frequency", "fit_trains", "triplets", "rate_difference"):
         assert (tmp_path / f"plasticity_{name}.png").exists()
     text = (tmp_path / "RESULTS.md").read_text()
     assert "Bi & Poo" in text and "Sjöström" in text
-    assert res["window"]["max_rel_deviation"] < 0.01
-    assert res["rate_difference"]["correlation"] >= 0.95
+    assert res["plasticity_window"]["max_rel_deviation"] < 0.01
+    assert res["plasticity_rate_difference"]["correlation"] >= 0.95

@@ -36,7 +36,7 @@ import os
 
 import numpy as np
 
-__all__ = ["Table", "load", "names", "path"]
+__all__ = ["Table", "load", "as_table", "names", "path"]
 
 _DATA = os.path.join(os.path.dirname(__file__), "data")
 #: the plasticity data sets shipped in ``data/``
@@ -213,3 +213,18 @@ def load(name):
         For an unknown name.
     """
     return read_csv(path(name), name=name)
+
+
+def as_table(dataset):
+    """``dataset`` as a `Table`: a shipped data set's name (see `load`) or a `Table` (passed through).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or another type, listing the shipped names.
+    """
+    if isinstance(dataset, Table):
+        return dataset
+    if isinstance(dataset, str):
+        return load(dataset)  # (a ValueError for unknown names)
+    raise ValueError(f"dataset must be a data-set name ({', '.join(DATASETS)}) or a Table, got {dataset!r}.")

@@ -21,14 +21,14 @@ Examples
 
 import numpy as np
 
+from brianlearn.validation import check_array, check_int
+
 __all__ = ["two_link_arm", "arm_targets", "regression_task"]
 
 
 def arm_targets(X):
     """Targets ``(n, 2)`` of the two-link-arm task for inputs ``X = [phi, theta]`` ``(n, 2)``."""
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"X must have shape (n_samples, 2) (phi, theta), got {X.shape}.")
+    X = check_array("X (phi, theta)", X, ndim=2, shape=(None, 2), finite=False)
     phi, theta = X[:, 0], X[:, 1]
     x = (np.cos(np.pi * phi) + np.cos(np.pi * (phi + theta)) + 2) / 4
     y = (np.sin(np.pi * phi) + np.sin(np.pi * (phi + theta)) + 2) / 4
@@ -47,9 +47,8 @@ def two_link_arm(n_samples, seed=None):
     -------
     X, Y : arrays of shape (n_samples, 2)
     """
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-    X = np.random.default_rng(seed).uniform(0.0, 1.0, size=(int(n_samples), 2))
+    n_samples = check_int("n_samples", n_samples)
+    X = np.random.default_rng(seed).uniform(0.0, 1.0, size=(n_samples, 2))
     return X, arm_targets(X)
 
 

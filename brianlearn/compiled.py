@@ -1,0 +1,240 @@
+"""
+Compiled runs: the one place that builds, runs, reads back and cleans up a network.
+
+`Protocol` (trials in chunks) and the one-shot simulations of the plasticity comparisons both
+go through these functions:
+
+- `take_device` makes a device Brian2's current one in a history-independent state, dropping
+  the Brian2 objects of every other compiled network (Brian2 names objects uniquely among
+  *live* objects, so the same network must always generate the same code);
+- `build_cached` compiles the generated project into a build folder cached by a hash of its
+  sources (`brianlearn.buildcache`);
+- `standalone_run` runs a built project with ``run_args`` and removes the run-argument files
+  afterwards (Brian2 leaves one per distinct array in ``static_arrays/``).
+"""
+
+import contextlib
+import gc
+import os
+import weakref
+
+import numpy as np
+from brian2 import NeuronGroup, Network, Quantity, defaultclock, seed as brian_seed, set_device
+from brian2.devices.device import all_devices, get_device
+
+from .buildcache import build_directory, compile_cached
+from .devices import activate, insert_seed_code
+from .network import TRIAL_ENDED, NetworkBuilder
+
+__all__ = ["take_device", "release_all", "build_cached", "require_runnable", "standalone_run", "RunResult"]
+
+#: the compiled network currently loaded in Brian2's standalone device
+_ACTIVE = [None]
+#: every compiled run that may hold Brian2 objects
+_RUNS = weakref.WeakSet()
+
+
+class RunResult(dict):
+    """What `Protocol.run_trials` returns: ``records`` (per-trial arrays), ``state``, ``info``."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+def release_all(keep=None):
+    """Drop the Brian2 objects of every compiled run except ``keep`` (another network takes the device)."""
+    for run in list(_RUNS):
+        if run is not keep:
+            run.release()
+    _ACTIVE[0] = None
+
+
+def take_device(config, keep=None):
+    """Activate ``config``'s device for a new network (see the module docstring)."""
+    release_all(keep)
+    gc.collect()
+    activate(config)  # (reinit: the device lets go of the old code objects)
+    gc.collect()
+
+
+def build_cached(label, config_dict, config):
+    """Compile the project Brian2's device has recorded; returns ``(directory, BuildInfo)``.
+
+    The folder is ``build_directory(label, config_dict, ...)`` below the cache root of the
+    `DeviceConfig` ``config``; an unchanged project is not recompiled.
+    """
+    directory = build_directory(label, config_dict, config.name, config.directory)
+    return directory, compile_cached(get_device(), directory)
+
+
+def require_runnable(config, directory):
+    """Raise if ``config`` only compiles (``compile_only=True``): the built project cannot run here."""
+    if config.compile_only:
+        raise RuntimeError("This device was chosen with compile_only=True: the project is built in "
+                           f"'{directory}' but cannot be run here.")
+
+
+@contextlib.contextmanager
+def standalone_run(directory, run_args, with_output=False):
+    """Run the built project in ``directory`` with ``run_args``; read results inside the block.
+
+    On leaving the block the run-argument files (and Brian2's lock files) are deleted, so the
+    build folder does not grow with every run.
+    """
+    dev = get_device()
+    dev.run(directory=directory, run_args=run_args, with_output=with_output)
+    try:
+        yield dev
+    finally:
+        dev.delete(code=False, data=False, run_args=True, directory=False, force=True)
+        sdir = os.path.join(directory, "static_arrays")
+        if os.path.isdir(sdir):
+            for fname in os.listdir(sdir):
+                if fname.startswith("init_") and fname.endswith(".lock"):
+                    os.remove(os.path.join(sdir, fname))
+
+
+class _CompiledRun:
+    """One network for ``n_trials`` trials on one device."""
+
+    def __init__(self, protocol, config, n_trials, data, signals, valid, state):
+        self.protocol = protocol
+        self.config = config
+        self.n_trials = n_trials
+        self.directory = None
+        self.build_info = None
+        self._first = (data, signals, valid, state)
+        self.builder = None
+        _RUNS.add(self)
+
+    # ----------------------------------------------------------- construction
+    def _create(self, data, signals, valid, state, bake_all=False, chunk_seed=0):
+        p = self.protocol
+        defaultclock.dt = p.schedule.dt
+        b = NetworkBuilder(p.schedule, self.n_trials, data, signals, valid)
+        extra = []
+        if self.config.standalone:
+            # the random seed is a run argument, not a literal in the code: every chunk draws
+            # new random numbers and a new seed does not force a recompilation
+            rng = NeuronGroup(1, "bl_seed : 1 (shared, constant)", name="bl_rng")
+            if bake_all:  # (a single value is a literal in the code: only for exported projects)
+                rng.bl_seed = chunk_seed
+            self.seed_group = rng
+            extra.append(rng)
+        else:
+            brian_seed(chunk_seed)
+        p.build_network(b)
+        objects = b.finalize() + extra
+        for key, (obj, var, size) in b.learned.items():
+            if key not in state:
+                raise ValueError(f"{type(p).__name__}.initial_state() has no value for learned '{key}'.")
+            _check_size(key, state[key], size)
+            # standalone: arrays are baked into static_arrays/ (values not in the code, so the
+            # build cache stays valid); single values would be literals in the code, so they
+            # only go in through run_args
+            if not self.config.standalone or bake_all or np.size(state[key]) > 1:
+                _set(obj, var, state[key])
+        if self.config.standalone:
+            # run arguments are applied after every value set above, then the seed is used
+            dev = get_device()
+            dev.apply_run_args()
+            insert_seed_code(self.config, self.seed_group.variables["bl_seed"])
+        net = Network(objects, name="bl_network")
+        self.builder, self.net = b, net
+        return net
+
+    def release(self):
+        """Drop this run's Brian2 objects (another network takes the device)."""
+        self.builder = self.net = self.seed_group = None
+
+    def _take_device(self):
+        """Activate this run's device, letting go of every other network's Brian2 objects."""
+        take_device(self.config, keep=self)
+
+    def _run(self, net):
+        net.run(self.builder.duration, namespace=self.builder.namespace(),
+                report="stderr" if self.protocol.progress == "brian" else None)
+
+    def generate(self, bake_all=False):
+        """Activate the device and create and 'run' the network (standalone: records it)."""
+        self._take_device()
+        data, signals, valid, state = self._first
+        self._run(self._create(data, signals, valid, state, bake_all=bake_all,
+                               chunk_seed=self.protocol._chunk_seed(0)))
+        return get_device()
+
+    def ensure_active(self):
+        """Standalone: generate the code, and compile it unless the cached build matches."""
+        if _ACTIVE[0] is self:
+            if get_device() is not all_devices[self.config.name]:  # someone switched devices
+                set_device(self.config.name, build_on_run=False)
+            return
+        self.generate()
+        self.directory, self.build_info = build_cached(self.protocol.label(),
+                                                       self.protocol.config_dict(self.n_trials), self.config)
+        _ACTIVE[0] = self
+
+    # ----------------------------------------------------------- execution
+    def execute(self, data, signals, valid, state, chunk_seed=0):
+        if not self.config.standalone:  # runtime: a fresh network with this chunk's values
+            self._take_device()
+            self._run(self._create(data, signals, valid, state, chunk_seed=chunk_seed))
+            return self._read()
+        self.ensure_active()
+        require_runnable(self.config, self.directory)
+        b = self.builder
+        run_args = {self.seed_group.bl_seed: chunk_seed}
+        for key, (obj, var, size) in b.learned.items():
+            value = _check_size(key, state[key], size)
+            run_args[getattr(obj, var)] = Quantity(np.ascontiguousarray(value.reshape(-1)) if size > 1 else value.reshape(()),
+                                                   dim=obj.variables[var].dim)
+        dev = get_device()
+        for name, ta in b.timed_arrays.items():
+            if ta not in dev.timed_arrays:  # not used by any code: not in the binary
+                continue
+            values = _timed_array_values(name, data, signals, valid)
+            if values is not None:
+                run_args[ta] = Quantity(np.ascontiguousarray(values), dim=getattr(ta.values, "dim", None))
+        with standalone_run(self.directory, run_args, with_output=bool(self.protocol.progress)):
+            return self._read()
+
+    def _read(self):
+        b = self.builder
+        state = {key: np.array(obj.variables[var].get_value(), dtype=float).reshape(-1)
+                 for key, (obj, var, size) in b.learned.items()}
+        records = {}
+        for key, mon in b.records.items():
+            var = key.split(".", 1)[1]
+            records[key] = np.array(mon.variables[var].get_value(), dtype=float)[1:]
+        return state, records
+
+
+def _check_size(key, value, size):
+    value = np.asarray(value, dtype=float)
+    if value.size != size:
+        raise ValueError(f"Learned variable '{key}' needs {size} values, got {value.size}.")
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"Learned variable '{key}' contains NaN or infinite values.")
+    return value
+
+
+def _set(obj, var, value):
+    value = np.asarray(value, dtype=float)
+    setattr(obj, var, Quantity(value if value.size > 1 else value.item(), dim=obj.variables[var].dim))
+
+
+def _timed_array_values(name, data, signals, valid):
+    """New values of the builder's TimedArray ``name`` for a chunk (None: constant)."""
+    if name == TRIAL_ENDED:
+        return NetworkBuilder.ended_values(valid)
+    for prefix, source in (("data_", data), ("trial_", signals)):
+        if name.startswith(prefix):
+            base = name[len(prefix):]
+            if base.endswith("_ended") and base[:-6] in source:
+                return NetworkBuilder.ended_values(source[base[:-6]])
+            if base in source:
+                return NetworkBuilder.padded(source[base])
+    return None

@@ -1,0 +1,168 @@
+"""
+Measures of learned networks, shared by the tests and the experiments (NumPy only).
+
+- `nsm_cost`: the similarity-matching cost of outputs for inputs (Pehlevan 2019, eq. 1);
+- `elastic_net_objective`: the per-sample objective ``h`` the NSM / LCA networks minimise;
+- `orientation_selectivity`, `spatial_spread`: shape of image filters (rows of ``W``);
+- `bump_statistics`: tuning curves over a circular variable (manifold tiling);
+- `mean_cosine`: mean cosine similarity between distinct features.
+
+This module imports nothing from ``brianlearn.models``, ``brianlearn.protocols`` or
+``brianlearn.figures``.
+"""
+
+import numpy as np
+
+__all__ = ["nsm_cost", "elastic_net_objective", "orientation_selectivity", "spatial_spread", "bump_statistics",
+           "mean_cosine"]
+
+
+def nsm_cost(X, Y, alpha=0.0, lam1=0.0, lam2=0.0):
+    """The non-negative similarity matching cost of outputs ``Y`` for inputs ``X``.
+
+    Pehlevan (2019), arXiv:1902.01429, eq. 1::
+
+        1/(2T^2) |X X^T - Y Y^T - alpha^2|_F^2 + 2 lam1/T sum|Y| + lam2/T |Y|_F^2
+
+    Parameters
+    ----------
+    X : array (T, n)
+        Inputs.
+    Y : array (T, k)
+        Outputs.
+    alpha, lam1, lam2 : float
+        Cost parameters.
+
+    Returns
+    -------
+    float
+    """
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    T = len(X)
+    D = X @ X.T - Y @ Y.T - alpha ** 2
+    return float(np.sum(D * D) / (2 * T * T) + 2 * lam1 / T * np.sum(np.abs(Y)) + lam2 / T * np.sum(Y * Y))
+
+
+def elastic_net_objective(y, Wx, M, b, alpha, lam1, lam2):
+    """The non-negative elastic-net objective ``h(y)`` of one problem or a batch.
+
+    ``h(y) = -2 y.(Wx - alpha b) + y.M y + 2 lam1 |y|_1 + lam2 |y|^2`` (Pehlevan 2019, eq. 3-5).
+
+    Parameters
+    ----------
+    y, Wx, b : array (k,) or (n_problems, k)
+        Outputs, feed-forward inputs and biases (a row per problem).
+    M : array (k, k) or (n_problems, k, k)
+        Lateral matrix.
+    alpha, lam1, lam2 : float
+
+    Returns
+    -------
+    array (n_problems,)
+    """
+    y, Wx, b = np.atleast_2d(y), np.atleast_2d(Wx), np.atleast_2d(b)
+    My = np.einsum("...ij,...j->...i", M, y)
+    return (-2 * np.sum(y * (Wx - alpha * b), -1) + np.sum(y * My, -1) + 2 * lam1 * np.sum(np.abs(y), -1)
+            + lam2 * np.sum(y * y, -1))
+
+
+def orientation_selectivity(W, size):
+    """Orientation selectivity index of each filter (a row of ``W``, a ``size x size`` image).
+
+    ``OSI = |sum_f P(f) exp(2i theta_f)| / sum_f P(f)`` over the non-zero spatial frequencies
+    ``f`` of the filter's power spectrum ``P`` (1 - circular variance of the orientation of its
+    energy): 1 for a perfect grating or edge, near 0 for an isotropic filter.
+
+    Parameters
+    ----------
+    W : array (n_filters, size * size)
+    size : int
+        Side of the square filters, in pixels.
+
+    Returns
+    -------
+    osi : array (n_filters,)
+    orientation : array (n_filters,)
+        Preferred orientation in degrees, in [0, 180).
+    """
+    W = np.asarray(W, dtype=float).reshape(-1, size, size)
+    fy = np.fft.fftfreq(size)[:, None]
+    fx = np.fft.fftfreq(size)[None, :]
+    theta = np.arctan2(fy, fx) * np.ones((size, size))
+    mask = (fx ** 2 + fy ** 2) > 0
+    P = np.abs(np.fft.fft2(W - W.mean(axis=(1, 2), keepdims=True))) ** 2
+    z = np.sum(P * mask * np.exp(2j * theta), axis=(1, 2))
+    tot = np.sum(P * mask, axis=(1, 2))
+    return np.abs(z) / np.maximum(tot, 1e-300), np.degrees(np.angle(z) / 2) % 180
+
+
+def spatial_spread(W, size):
+    """RMS distance (in pixels) of each filter's squared weights from their centre of mass.
+
+    Parameters
+    ----------
+    W : array (n_filters, size * size)
+    size : int
+
+    Returns
+    -------
+    array (n_filters,)
+    """
+    W = np.asarray(W, dtype=float).reshape(-1, size, size) ** 2
+    yy, xx = np.mgrid[:size, :size]
+    tot = W.sum(axis=(1, 2))
+    cy = (W * yy).sum(axis=(1, 2)) / tot
+    cx = (W * xx).sum(axis=(1, 2)) / tot
+    var = (W * ((yy - cy[:, None, None]) ** 2 + (xx - cx[:, None, None]) ** 2)).sum(axis=(1, 2)) / tot
+    return np.sqrt(var)
+
+
+def bump_statistics(R, angles, rel_threshold=0.0):
+    """Shape of each unit's response ``R[:, unit]`` over a circle of ``angles`` (degrees).
+
+    A unit is active if it ever responds; its bump is where the response exceeds
+    ``rel_threshold`` x its maximum (default 0: where it responds at all); ``n_runs`` counts the
+    contiguous runs of the bump on the circle (1: a single contiguous bump).
+
+    Parameters
+    ----------
+    R : array (n_angles, n_units)
+    angles : array (n_angles,)
+        Angles in degrees, in increasing order.
+    rel_threshold : float
+
+    Returns
+    -------
+    dict
+        ``active`` (bool per unit), ``n_runs`` (int per unit), ``preferred`` (angle of each
+        unit's maximum) and ``max_gap`` (largest gap in degrees between consecutive preferred
+        angles of the active units).
+    """
+    R = np.asarray(R, dtype=float)
+    active = R.max(axis=0) > 0
+    n_runs = np.zeros(R.shape[1], dtype=int)
+    for u in np.flatnonzero(active):
+        on = R[:, u] > rel_threshold * R[:, u].max()
+        n_runs[u] = int(np.sum(on & ~np.roll(on, 1))) if not on.all() else 1
+    pref = np.asarray(angles)[np.argmax(R, axis=0)]
+    p = np.sort(np.unique(pref[active]))
+    gaps = np.diff(np.concatenate([p, [p[0] + 360]])) if len(p) else np.array([360.0])
+    return {"active": active, "n_runs": n_runs, "preferred": pref, "max_gap": float(gaps.max())}
+
+
+def mean_cosine(W):
+    """Mean cosine similarity between the distinct rows of ``W`` (1: all identical).
+
+    Parameters
+    ----------
+    W : array (n_features, n)
+
+    Returns
+    -------
+    float
+        0 for fewer than two rows.
+    """
+    Wn = np.asarray(W, dtype=float)
+    Wn = Wn / np.linalg.norm(Wn, axis=1, keepdims=True)
+    C = Wn @ Wn.T
+    return float((C.sum() - len(C)) / max(len(C) ** 2 - len(C), 1))

@@ -1,0 +1,202 @@
+"""
+The simulation of a stimulus on a synapse model: `run_conditions`.
+
+Every condition (one Δt, one frequency, one triplet) gets its own presynaptic and
+postsynaptic `SpikeGeneratorGroup` neuron and one synapse, so that all conditions run in
+**one** simulation (one compiled binary on ``cpp_standalone``) without interacting. The weight
+is relative (``w = 1`` at the start) and results are percent changes ``100 (w - 1)``.
+
+The network is built, compiled, run and read back through the engine's one path
+(`brianlearn.compiled`: `take_device`, `build_cached`, `require_runnable`, `standalone_run`).
+Parameter values and spike times are run arguments, not code, and the sizes are rounded up
+to buckets, so a new parameter set or stimulus of similar size reuses the compiled binary.
+"""
+
+import numpy as np
+from brian2 import Clock, Network, SpikeGeneratorGroup, Synapses, ms, second, set_device
+from brian2.devices.device import get_device
+from brian2.units.fundamentalunits import Quantity, get_dimensions
+
+from brianlearn.compiled import build_cached, require_runnable, standalone_run, take_device
+from brianlearn.devices import resolve_device
+from brianlearn.validation import check_array, check_quantity
+
+from .parameters import code_key, constant_parameters, resolve_synapse, shipped_rule, unit_text
+from .reference import event_weight_change
+
+__all__ = ["run_conditions"]
+
+
+def _snap(times, dt):
+    """Spike times (s) on the simulation grid (integer steps)."""
+    return np.round(np.asarray(times, dtype=float) / dt).astype(np.int64)
+
+
+def _check_conditions(conditions, dt):
+    """The conditions as sorted integer time steps, or a ValueError naming the condition."""
+    conds = []
+    for k, cond in enumerate(conditions):
+        if len(cond) != 2:
+            raise ValueError(f"conditions[{k}] must be (pre_times, post_times).")
+        pair = []
+        for which, times in zip(("pre", "post"), cond):
+            if isinstance(times, Quantity):
+                times = check_quantity(f"conditions[{k}] {which} times", times, second, "second")
+            arr = np.atleast_1d(check_array(f"conditions[{k}] {which}synaptic spike times", times))
+            if np.any(arr < 0):
+                raise ValueError(f"conditions[{k}]: {which}synaptic spike times must be >= 0.")
+            steps = _snap(arr, dt)
+            if len(np.unique(steps)) != len(steps):
+                raise ValueError(f"conditions[{k}]: two {which}synaptic spikes fall into the same time step "
+                                 f"(dt = {dt * 1e3:g} ms).")
+            pair.append(np.sort(steps))
+        conds.append(tuple(pair))
+    if not conds:
+        raise ValueError("conditions must not be empty.")
+    return conds
+
+
+def _parameter_columns(model, names, n, param_rows):
+    """name -> per-condition values (SI floats) of the model's constant parameters."""
+    if param_rows is not None and len(param_rows) != n:
+        raise ValueError(f"param_rows needs one dict per condition ({n}), got {len(param_rows)}.")
+    values = {}
+    for key in names:
+        default = model.parameters[key]
+        col = []
+        for k in range(n):
+            v = default if param_rows is None else param_rows[k].get(key, default)
+            if get_dimensions(v) is not get_dimensions(default):
+                raise ValueError(f"param_rows[{k}]['{key}'] must have the units of {default!r}.")
+            col.append(float(v))
+        values[key] = np.array(col)
+    if param_rows is not None:
+        for k, row in enumerate(param_rows):
+            extra = set(row) - set(names)
+            if extra:
+                raise ValueError(f"param_rows[{k}]: unknown parameter(s) {sorted(extra)}.")
+    return values
+
+
+def run_conditions(synapse, conditions, params=None, device=None, engine="brian2", dt=0.1 * ms, param_rows=None):
+    """Percent weight change of one synapse per condition, all conditions in one simulation.
+
+    Parameters
+    ----------
+    synapse : str or SynapseModel
+    conditions : list of (array, array)
+        Presynaptic and postsynaptic spike times per condition (seconds as floats, or time
+        quantities). Times are rounded to the ``dt`` grid; a presynaptic and a postsynaptic
+        spike in the same time step are processed presynaptic first (Brian2's order).
+    params : dict or str, optional
+        See `resolve_synapse`.
+    device : str, optional
+        ``'runtime'``, ``'cpp_standalone'`` (default: brianlearn's default device) or
+        ``'cuda_standalone'``. Standalone builds are cached by a hash of the generated code;
+        parameter values and spike times are not part of the code, so a new parameter set
+        or stimulus reuses the compiled objects.
+    engine : {'brian2', 'numpy'}
+        ``'numpy'``: the exact event-by-event evaluation `event_weight_change` (shipped rules only).
+    dt : Quantity
+        Simulation time step.
+    param_rows : list of dict, optional
+        Per-condition parameter overrides (one dict per condition).
+
+    Returns
+    -------
+    ndarray
+        ``100 * (w - 1)`` per condition.
+    """
+    model = resolve_synapse(synapse, params)
+    dt = float(check_quantity("dt", dt, second, "second", allow_array=False, positive=True))
+    conds = _check_conditions(conditions, dt)
+    names = constant_parameters(model)
+    values = _parameter_columns(model, names, len(conds), param_rows)
+    if engine == "numpy":
+        rule = shipped_rule(model)
+        if rule is None:
+            raise ValueError(f"engine='numpy' evaluates only the shipped rules (pair_stdp, triplet_stdp, "
+                             f"triplet_stdp_nearest); synapse '{model.name}' has other code. Use engine='brian2'.")
+        w = np.array([event_weight_change(rule, {k: values[k][i] for k in names}, pre * dt, post * dt,
+                                          same_step_order=True)
+                      for i, (pre, post) in enumerate(conds)])
+    elif engine == "brian2":
+        w = _simulate(model, conds, names, values, dt, device)
+    else:
+        raise ValueError(f"engine must be 'brian2' or 'numpy', got {engine!r}.")
+    return 100.0 * (w - 1.0)
+
+
+def _bucket(size, minimum):
+    """The next power of two >= size (at least ``minimum``)."""
+    return int(max(minimum, 2 ** int(np.ceil(np.log2(max(size, 1))))))
+
+
+def _spike_arrays(conds):
+    """Neuron indices and time steps of all presynaptic and all postsynaptic spikes."""
+    out = []
+    for side in (0, 1):
+        idx = np.concatenate([np.full(len(c[side]), k) for k, c in enumerate(conds)]).astype(np.int64)
+        steps = np.concatenate([c[side] for c in conds]).astype(np.int64)
+        out.append((idx, steps))
+    return out
+
+
+def _padded(spikes, n_conditions, steps):
+    """Standalone sizes: neurons, spike counts and duration rounded up to buckets.
+
+    Sizes and the duration are literals in the generated code; a padding neuron holds padding
+    spikes after the end, so that stimuli of similar size share one compiled binary.
+    """
+    n_total = _bucket(n_conditions + 1, 4)
+    steps = int(np.ceil(2 ** (np.ceil(8 * np.log2(steps)) / 8)))
+    pads = []
+    for idx, times in spikes:
+        extra = _bucket(len(times), 64) - len(times)
+        pads.append((np.concatenate([idx, np.full(extra, n_total - 1)]),
+                     np.concatenate([times, steps + 2 + np.arange(extra)])))
+    return pads, n_total, steps
+
+
+def _simulate(model, conds, names, values, dt, device):
+    """Build, run once and read back ``w`` (runtime or standalone, one network)."""
+    config = resolve_device(device)
+    n = n_total = len(conds)
+    spikes = _spike_arrays(conds)
+    last = max(int(s.max()) if len(s) else 0 for _, s in spikes)
+    steps = last + 3
+    if config.standalone:
+        spikes, n_total, steps = _padded(spikes, n, steps)
+    (pre_i, pre_s), (post_i, post_s) = spikes
+    values = {k: np.concatenate([v, np.full(n_total - n, v[0])]) for k, v in values.items()}
+    quantities = {k: Quantity(values[k], dim=get_dimensions(model.parameters[k])) for k in names}
+    take_device(config)
+    try:
+        clock = Clock(dt=dt * second, name="pl_clock")
+        pre = SpikeGeneratorGroup(n_total, pre_i, pre_s * dt * second, clock=clock, name="pl_pre")
+        post = SpikeGeneratorGroup(n_total, post_i, post_s * dt * second, clock=clock, name="pl_post")
+        decl = "\n".join(f"{k} : {unit_text(model.parameters[k])} (constant)" for k in names)
+        namespace = {k: v for k, v in model.parameters.items() if k not in names}
+        syn = Synapses(pre, post, model=str(model.model) + "\n" + decl, on_pre=model.on_pre, on_post=model.on_post,
+                       method=model.method, namespace=namespace, clock=clock, name="pl_syn")
+        syn.connect(j="i")
+        net = Network(pre, post, syn, name="pl_network")
+        if not config.standalone:
+            for k in names:
+                setattr(syn, k, quantities[k])
+            syn.w = 1.0
+            net.run(steps * dt * second, namespace={})
+            return np.array(syn.w[:], dtype=float)[:n]
+        get_device().apply_run_args()
+        net.run(steps * dt * second, namespace={})
+        cfg = {"rule": code_key(model), "variables": names, "namespace": sorted(namespace), "n": n_total, "dt": dt,
+               "method": model.method, "spikes": [len(pre_s), len(post_s)], "steps": steps}
+        directory, _ = build_cached("plasticity", cfg, config)
+        require_runnable(config, directory)
+        run_args = {syn.w: np.ones(n_total)}
+        for k in names:
+            run_args[getattr(syn, k)] = quantities[k]
+        with standalone_run(directory, run_args):
+            return np.array(syn.variables["w"].get_value(), dtype=float)[:n]
+    finally:
+        set_device("runtime")  # (a one-shot run: Brian2 is left in runtime mode, as before the call)
