@@ -260,20 +260,24 @@ class NeuronModel(ModelSpec):
         Threshold condition and reset statements.
     refractory : str or Quantity or bool, optional
         Refractoriness (a parameter name such as ``'t_ref'``, a quantity, or ``False``).
+    update : str, optional
+        Learning statements a protocol runs at the end of every trial (e.g. a homeostatic
+        threshold ``Mii += y*y - Mii``), as `SynapseModel`'s ``update``; not part of the group.
     method : str, optional
         Integration method (default ``'euler'``; ``'exact'`` for linear equations).
     parameters, reference, doc : see `ModelSpec`.
     """
 
-    _code_fields = ("equations", "threshold", "reset", "refractory")
+    _code_fields = ("equations", "threshold", "reset", "refractory", "update")
 
     def __init__(self, name, equations, threshold=None, reset=None, refractory=False,
-                 method="euler", parameters=None, reference="", doc=""):
+                 method="euler", parameters=None, reference="", doc="", update=None):
         super().__init__(name, parameters, reference, doc)
         self.equations = equations
         self.threshold = threshold
         self.reset = reset
         self.refractory = refractory
+        self.update = update
         self.method = method
         self.validate()
 
@@ -293,6 +297,8 @@ class NeuronModel(ModelSpec):
         writable = set(eqs.names)
         if self.reset:
             self._check_statements("reset", self.reset, symbols, writable)
+        if self.update:
+            self._check_statements("update", self.update, symbols, writable)
         if isinstance(self.refractory, str) and self.refractory not in self.parameters:
             self._check_expression("refractory", self.refractory, symbols)
         return True
@@ -308,9 +314,10 @@ class NeuronModel(ModelSpec):
         if clash:
             raise ValueError(f"Model '{self.name}': fragment '{fragment.name}' redefines parameter(s) {clash}.")
         reset = "\n".join(r for r in (self.reset, fragment.reset) if r)
+        update = "\n".join(u for u in (self.update, getattr(fragment, "update", None)) if u)
         new = self._copy(name=name or f"{self.name}+{fragment.name}",
                          equations=str(self.equations).rstrip() + "\n" + str(fragment.equations),
-                         reset=reset or None)
+                         reset=reset or None, update=update or None)
         new.parameters.update(fragment.parameters)
         new.validate()
         return new

@@ -18,10 +18,11 @@ dimensionless)::
     y_i = count_i / duration            the output, set at the end of every trial
 
 Lateral inhibition enters through the synapses (`nsm_lateral`: ``I_post -= w``). The NSM network
-also learns the bias ``bb`` (``b`` of the paper) and ``Mii`` at the end of every trial with the
-learning rate ``eta``::
+also learns the bias ``bb`` (``b`` of the paper) and ``Mii`` at the end of every trial (``update``,
+scaled by the learning rate ``eta`` through the protocol's learning gate)::
 
-    M_ii += eta (y_i^2 - M_ii)        b_i += eta (alpha y_i - b_i)
+    M_ii += eta (y_i^2 - M_ii)        homeostatic: moves the threshold lam2 + M_ii
+    b_i  += eta (alpha y_i - b_i)
 """
 
 from brian2 import ms
@@ -44,8 +45,9 @@ nsm_neuron = NeuronModel(
     """,
     threshold="v > theta",
     reset="v -= theta\ncount += 1",
+    update="Mii += y*y - Mii\nbb += alpha*y - bb",
     method="euler",
-    parameters=dict(tau=1 * ms, tau_s=1 * ms, lam2=0.0),
+    parameters=dict(tau=1 * ms, tau_s=1 * ms, lam2=0.0, alpha=0.0),
     reference="Pehlevan (2019) arXiv:1902.01429; Tang, Lin & Davies (2017) arXiv:1705.05475",
     doc="Perfect integrate-and-fire neuron of the spiking NSM network and elastic-net solver: threshold "
         "lam2 + Mii, bias (Wx - alpha b - lam1) set per trial, output y = spike count / duration.",

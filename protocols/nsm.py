@@ -142,7 +142,7 @@ class NSMNetwork(Protocol):
         T = float(self.duration / TIME_UNIT)
         b.data("x")
         gate = b.learning_gate("lr")
-        neuron = solver_neuron(self.reset, self.lam2)
+        neuron = solver_neuron(self.reset, self.lam2)(alpha=float(self.alpha))
         inp = NeuronGroup(n, "x : 1", clock=b.trial_clock, name="nsm_in")
         drive = NeuronGroup(k, "Wx : 1\ny : 1 (linked)", clock=b.trial_clock, name="nsm_drive", order=-10)
         out = neuron.replace(equations=str(neuron.equations) + "\nWx : 1 (linked)").make_group(
@@ -156,7 +156,7 @@ class NSMNetwork(Protocol):
         b.add(inp, drive, out, ff, lat)
         # end of trial: output, then the local learning rules scaled by the learning rate
         b.on_trial_end(out, f"y = count / {T!r}", order=0)
-        b.on_trial_end(out, f"Mii += y*y - Mii\nbb += {self.alpha!r}*y - bb", gate=gate, order=1)
+        b.on_trial_end(out, neuron.update, gate=gate, order=1)
         b.on_trial_end(lat, lat_model.update, gate=gate, order=1)
         b.on_trial_end(ff, ff_model.update, gate=gate, order=1)
         # start of trial: the new x (before the summed Wx, when='groups', order -11), then the

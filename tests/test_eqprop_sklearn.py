@@ -15,8 +15,8 @@ import pytest
 from brian2 import ms, prefs
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.preprocessing import MinMaxScaler
-from sklearn.utils.estimator_checks import _get_check_estimator_ids, estimator_checks_generator, \
-    parametrize_with_checks
+from _sklearn_checks import FAST_CHECKS, parametrize_sklearn_checks
+from sklearn.utils.estimator_checks import _get_check_estimator_ids, estimator_checks_generator
 
 from brianlearn.protocols.eqprop import EquilibriumPropagation
 
@@ -52,21 +52,16 @@ def _numpy_target():
     prefs.codegen.target = saved
 
 
-@parametrize_with_checks([_tiny()], expected_failed_checks=lambda est: TARGET_RANGE)
+@parametrize_sklearn_checks([_tiny()], TARGET_RANGE)
 def test_sklearn_checks(estimator, check):
     check(estimator)
 
 
-#: the slowest of them (10 - 16 s each on two busy cores: many fits or predictions): only with -m slow
-SLOW = ("check_methods_subset_invariance", "check_regressor_data_not_an_array", "check_estimators_dtypes",
-        "check_regressors_train(readonly_memmap=True")
-
-
 def _scaled_checks():
     for estimator, check in estimator_checks_generator(_scaled()):
-        if getattr(check, "func", check).__name__ in TARGET_RANGE:
-            slow = _get_check_estimator_ids(check).startswith(SLOW)
-            yield pytest.param(estimator, check, marks=[pytest.mark.slow] if slow else [],
+        name = getattr(check, "func", check).__name__
+        if name in TARGET_RANGE:  # (the others ran above; outside FAST_CHECKS: -m slow, see _sklearn_checks)
+            yield pytest.param(estimator, check, marks=[] if name in FAST_CHECKS else [pytest.mark.slow],
                                id=_get_check_estimator_ids(check))
 
 

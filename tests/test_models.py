@@ -492,3 +492,12 @@ def test_describe_lists_parameters_with_units(name):
     # a dimensional parameter of a neuron model shows a unit string
     if name == "lif":
         assert re.search(r"tau\s+= 15\. ms", text) and re.search(r"theta\s+= 20\. mV", text)
+
+
+def test_neuron_model_update_statements_are_checked_and_shown():
+    """A neuron's end-of-trial learning statements (NSM's homeostatic threshold) live in its model."""
+    from brianlearn.models import nsm_neuron
+
+    assert "Mii += y*y - Mii" in nsm_neuron.describe()
+    with pytest.raises(ValueError, match="nsm_neuron.*update"):
+        nsm_neuron.replace(update="Mii += zz * y")

@@ -2,14 +2,15 @@
 
 The spiking estimator runs with a tiny simulation (5 time units in steps of 0.25 per sample,
 chunks of 50 samples: on the runtime device every chunk builds the network anew; one held-out
-evaluation per fit) so that the ~45 checks, each fitting a few times, finish in well under a minute.
+evaluation per fit) so that the ~45 checks, each fitting a few times, finish in about 1.5 minutes; the checks outside
+`_sklearn_checks.FAST_CHECKS` run with ``-m slow``.
 """
 
 import numpy as np
 import pytest
 from brian2 import prefs
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from _sklearn_checks import parametrize_sklearn_checks
 
 from brianlearn.protocols.nsm import AnalogNSM, SpikingNSM
 
@@ -35,7 +36,7 @@ def _analog():
 
 # every check passes: no expected_failed_checks (the two skipped ones are scikit-learn's array-API
 # checks, skipped without SCIPY_ARRAY_API)
-@parametrize_with_checks([_spiking(), _analog()])
+@parametrize_sklearn_checks([_spiking(), _analog()])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
