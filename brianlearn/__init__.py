@@ -31,7 +31,8 @@ _PUBLIC = {
     # learning systems: estimators and solvers
     "SpikingNSM": "brianlearn.protocols.nsm", "AnalogNSM": "brianlearn.protocols.nsm",
     "spiking_elastic_net": "brianlearn.protocols.nsm_solver", "elastic_net_reference": "brianlearn.protocols.nsm_solver",
-    "nsm_cost": "brianlearn.measures",
+    "nsm_cost": "brianlearn.measures", "sparse_coding_objective": "brianlearn.measures",
+    "SpikingLCA": "brianlearn.protocols.lca", "spiking_sparse_encode": "brianlearn.protocols.lca",
     "EquilibriumPropagation": "brianlearn.protocols.eqprop",
     "ContrastiveDemo": "brianlearn.protocols.demo",
     # plasticity: rules against data

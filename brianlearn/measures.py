@@ -3,6 +3,7 @@ Measures of learned networks, shared by the tests and the experiments (NumPy onl
 
 - `nsm_cost`: the similarity-matching cost of outputs for inputs (Pehlevan 2019, eq. 1);
 - `elastic_net_objective`: the per-sample objective ``h`` the NSM / LCA networks minimise;
+- `sparse_coding_objective`: the LASSO objective of codes for a dictionary (LCA, dictionary learning);
 - `orientation_selectivity`, `spatial_spread`: shape of image filters (rows of ``W``);
 - `bump_statistics`: tuning curves over a circular variable (manifold tiling);
 - `mean_cosine`: mean cosine similarity between distinct features.
@@ -13,7 +14,7 @@ This module imports nothing from ``brianlearn.models``, ``brianlearn.protocols``
 
 import numpy as np
 
-__all__ = ["nsm_cost", "elastic_net_objective", "orientation_selectivity", "spatial_spread", "bump_statistics",
+__all__ = ["nsm_cost", "elastic_net_objective", "sparse_coding_objective", "orientation_selectivity", "spatial_spread", "bump_statistics",
            "mean_cosine"]
 
 
@@ -64,6 +65,30 @@ def elastic_net_objective(y, Wx, M, b, alpha, lam1, lam2):
     My = np.einsum("...ij,...j->...i", M, y)
     return (-2 * np.sum(y * (Wx - alpha * b), -1) + np.sum(y * My, -1) + 2 * lam1 * np.sum(np.abs(y), -1)
             + lam2 * np.sum(y * y, -1))
+
+
+def sparse_coding_objective(X, A, dictionary, lam):
+    """Mean over samples of ``1/2 |x - a D|^2 + lam |a|_1``: the objective of sparse coding.
+
+    Tang, Lin & Davies (2017), arXiv:1705.05475 (the LASSO the spiking LCA solves); Lin & Tang
+    (2018), arXiv:1805.08952 (the dictionary-learning objective without its weight decay).
+
+    Parameters
+    ----------
+    X : array (n_samples, n_features)
+    A : array (n_samples, n_atoms)
+        Codes; the reconstruction is ``A @ dictionary``.
+    dictionary : array (n_atoms, n_features)
+        Atoms as rows.
+    lam : float
+
+    Returns
+    -------
+    float
+    """
+    X, A, D = (np.atleast_2d(np.asarray(v, dtype=float)) for v in (X, A, dictionary))
+    R = X - A @ D
+    return float(np.mean(0.5 * np.sum(R * R, axis=1) + lam * np.sum(np.abs(A), axis=1)))
 
 
 def orientation_selectivity(W, size):

@@ -6,6 +6,7 @@ module                 learning system
 =====================  =============================================================
 ``demo``               two-phase contrastive delta rule (`ContrastiveDemo`)
 ``nsm_solver``         spiking elastic-net / sparse-coding solver (`spiking_elastic_net`)
+``lca``                spiking sparse coding (`SpikingLCA`, `spiking_sparse_encode`)
 ``nsm``                spiking non-negative similarity matching (`SpikingNSM`, `AnalogNSM`)
 ``eqprop``             equilibrium propagation, rate and LIF networks (`EquilibriumPropagation`)
 ``plasticity``         plasticity rules against data (`stdp_window`, `compare`, `fit`, ...)
@@ -22,6 +23,7 @@ from brianlearn._lazy import lazy_namespace
 _PUBLIC = {
     "ContrastiveDemo": ".demo", "DemoNetwork": ".demo",
     "spiking_elastic_net": ".nsm_solver", "elastic_net_reference": ".nsm_solver", "ElasticNetSolver": ".nsm_solver",
+    "SpikingLCA": ".lca", "spiking_sparse_encode": ".lca",
     "SpikingNSM": ".nsm", "AnalogNSM": ".nsm", "NSMNetwork": ".nsm",
     "EquilibriumPropagation": ".eqprop", "RateEPNetwork": ".eqprop_rate", "LIFEPNetwork": ".eqprop_lif",
     "stdp_window": ".plasticity", "frequency_dependence": ".plasticity", "triplets": ".plasticity",
