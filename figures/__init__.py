@@ -21,6 +21,7 @@ __all__ = ["EXPERIMENTS", "EXAMPLES", "get_experiment", "run_experiment", "examp
 #: ``brianlearn run NAME`` -> the figure modules it runs, in order
 EXPERIMENTS = {
     "demo": ("demo",),
+    "lca": ("lca_convergence",),
     "nsm": ("nsm_solver_check", "nsm_training", "nsm_sparse_features", "nsm_manifold"),
     "eqprop": ("eqprop_rate", "eqprop_lif"),
     "plasticity": ("plasticity_window", "plasticity_frequency", "plasticity_fit_trains", "plasticity_triplets",

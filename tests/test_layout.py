@@ -159,3 +159,14 @@ def test_every_figure_module_runs_as_a_script_and_is_registered():
         assert 'if __name__ == "__main__":' in open(mod.__file__).read(), name
     for name, module in figures.EXAMPLES.items():
         assert callable(__import__(f"brianlearn.figures.{module}", fromlist=["x"]).example_network)
+
+
+@pytest.mark.parametrize("name", ["demo", "nsm", "eqprop"])
+def test_build_examples_give_a_protocol_and_its_data(name):
+    """What ``brianlearn build NAME`` exports: a Protocol and data of the shapes it reads."""
+    from brianlearn.figures import example_network
+    from brianlearn.protocol import Protocol
+
+    protocol, data = example_network(name, quick=True, seed=0, device="runtime")
+    assert isinstance(protocol, Protocol)
+    assert {k: v.shape[1] for k, v in data.items()} == protocol.data_shapes()

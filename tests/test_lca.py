@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from brian2 import prefs
 
 from _sklearn_checks import parametrize_sklearn_checks
 
