@@ -36,9 +36,9 @@ def test_toy_case_matches_the_optimum_per_coefficient():
 
 
 @pytest.mark.cpp_standalone
-@pytest.mark.parametrize("k, n, norms, kw", [(64, 128, None, {}), (128, 64, None, {}), (256, 64, None, {}),
+@pytest.mark.parametrize("k, n, norms, kw", [(64, 128, None, {}), (256, 64, None, {}),
                                              (64, 128, (0.5, 2.0), {"duration": 800})],
-                         ids=["under-complete", "2x over-complete", "4x over-complete", "non-unit atoms, T=800"])
+                         ids=["under-complete", "4x over-complete", "non-unit atoms, T=800"])
 def test_objective_within_one_percent_of_lasso_optimum(k, n, norms, kw):
     """Every sample's objective is within 1 % of scikit-learn's Lasso(positive=True) optimum.
 
