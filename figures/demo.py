@@ -75,7 +75,7 @@ def run(out="figures", quick=True, seed=0, device=None, progress=True):
     rmse = lambda a: float(np.sqrt(np.mean((a - target) ** 2)))  # noqa: E731
     gap = np.abs(est.history_["r_clamped"] - est.history_["r_free"]).mean(axis=1)
     n_in, n_out = Xtr.shape[1], Ytr.shape[1]
-    device_name = est._network.device_config.name
+    device_name = est._net.device_config.name
     result = {"rmse_before_hz": rmse(before), "rmse_after_hz": rmse(after), "n_train": n_train, "n_test": N_TEST,
               "device": device_name, "first_run_s": first, "fit_s": fit_time,
               "compiled": None if build is None else build.compiled, "compile_s": None if build is None else build.seconds}

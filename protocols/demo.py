@@ -30,6 +30,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from brianlearn.estimator import CompiledNetworkMixin
 from brianlearn.models import get_model, lif_rate
 from brianlearn.models.phase_rates import window_end, window_start
 from brianlearn.protocol import Protocol
@@ -147,7 +148,7 @@ def target_rates(Y, model=None):
         np.shape(Y))
 
 
-class ContrastiveDemo(RegressorMixin, BaseEstimator):
+class ContrastiveDemo(CompiledNetworkMixin, RegressorMixin, BaseEstimator):
     """Spiking two-phase network that learns an affine map with the contrastive delta rule.
 
     A scikit-learn regressor around `DemoNetwork` (module docstring): ``fit(X, y)`` trains on
@@ -212,23 +213,23 @@ class ContrastiveDemo(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
         Y = y.reshape(len(y), -1)
         self._single_output = y.ndim == 1
-        self._network = self._make_network(X.shape[1], Y.shape[1])
-        result = self._network.train(X, Y, checkpoint=checkpoint, resume=resume, max_chunks=max_chunks)
+        self._net = self._make_network(X.shape[1], Y.shape[1])
+        result = self._net.train(X, Y, checkpoint=checkpoint, resume=resume, max_chunks=max_chunks)
         self.n_outputs_ = Y.shape[1]
         self.history_ = {"r_free": result.records["outputs.r_free"], "r_clamped": result.records["outputs.r_clamped"]}
         self.state_ = dict(result.state)
         w = self.state_["ff.w"].reshape(self.n_features_in_ + 1, self.n_outputs_).T  # synapses are pre-major
         self.feedforward_, self.biases_ = w[:, : self.n_features_in_].copy(), w[:, self.n_features_in_].copy()
-        self.build_info_ = self._network.build_info_
+        self.build_info_ = self._net.build_info_
         return self
 
     def predict(self, X):
         """Free-phase output rates (Hz) for inputs ``X``, without learning."""
         check_is_fitted(self, "state_")
         X = validate_data(self, X, reset=False)
-        net = getattr(self, "_network", None)
+        net = getattr(self, "_net", None)
         if net is None:  # (an unpickled estimator: the compiled network is rebuilt)
-            net = self._network = self._make_network(self.n_features_in_, self.n_outputs_)
+            net = self._net = self._make_network(self.n_features_in_, self.n_outputs_)
         net.state_ = dict(self.state_)
         rates = net.predict_rates(X)
         return rates[:, 0] if self._single_output else rates
@@ -241,8 +242,3 @@ class ContrastiveDemo(RegressorMixin, BaseEstimator):
         """``(feedforward_, biases_)`` (the former API)."""
         check_is_fitted(self, "state_")
         return self.feedforward_, self.biases_
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop("_network", None)  # Brian2 objects do not pickle; predict rebuilds it
-        return state

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from brianlearn.datasets.regression import regression_task, two_link_arm
+from brianlearn.estimator import CompiledNetworkMixin
 from brianlearn.validation import TIME_UNIT, check_int, check_quantity, check_scalar
 
 from .eqprop_layers import RULES
@@ -51,7 +52,7 @@ def _steps(name, value, dt, default):
     return int(round(n))
 
 
-class EquilibriumPropagation(RegressorMixin, BaseEstimator):
+class EquilibriumPropagation(CompiledNetworkMixin, RegressorMixin, BaseEstimator):
     """Equilibrium propagation network for regression (targets in ``[0, 1]``).
 
     Parameters
@@ -304,11 +305,6 @@ class EquilibriumPropagation(RegressorMixin, BaseEstimator):
                               fixed_feedback=net.fixed_feedback, weights=(self.feedforward_, self.biases_))
         ref.B = [None if B is None else B.copy() for B in self.feedback_]
         return ref
-
-    def __getstate__(self):  # the Brian2 network is rebuilt on demand
-        state = dict(self.__dict__)
-        state.pop("_net", None)
-        return state
 
     # ------------------------------------------------------------------ old names
     @property

@@ -39,6 +39,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from brianlearn.checkpoint import fingerprint, load_checkpoint, save_checkpoint
+from brianlearn.estimator import CompiledNetworkMixin
 from brianlearn.measures import nsm_cost
 from brianlearn.models import get_model
 from brianlearn.protocol import Protocol
@@ -170,7 +171,7 @@ class NSMNetwork(Protocol):
 
 
 # ====================================================================== estimators
-class _NSMBase(TransformerMixin, BaseEstimator):
+class _NSMBase(CompiledNetworkMixin, TransformerMixin, BaseEstimator):
     """What `SpikingNSM` and `AnalogNSM` share: validation, initialisation, the training loop
     (blocks of ``eval_every`` samples, the held-out history, checkpoints) and the fitted names."""
 
@@ -456,11 +457,6 @@ class SpikingNSM(_NSMBase):
         as_time("duration", self.duration), as_time("dt", self.dt)
         check_reset(self.reset)
         check_int("chunk_size", self.chunk_size)
-
-    def __getstate__(self):  # the compiled network does not pickle: a copy builds its own
-        state = super().__getstate__()
-        state.pop("_net", None)
-        return state
 
     def _network(self):
         n = self.n_features_in_
