@@ -33,6 +33,10 @@ _PUBLIC = {
     "spiking_elastic_net": "brianlearn.protocols.nsm_solver", "elastic_net_reference": "brianlearn.protocols.nsm_solver",
     "nsm_cost": "brianlearn.measures", "sparse_coding_objective": "brianlearn.measures",
     "SpikingLCA": "brianlearn.protocols.lca", "spiking_sparse_encode": "brianlearn.protocols.lca",
+    "SpikingDictionaryLearning": "brianlearn.protocols.dictionary",
+    "sgd_dictionary_learning": "brianlearn.protocols.dictionary_baselines",
+    "minibatch_dictionary_learning": "brianlearn.protocols.dictionary_baselines",
+    "heldout_objective": "brianlearn.measures",
     "EquilibriumPropagation": "brianlearn.protocols.eqprop",
     "ContrastiveDemo": "brianlearn.protocols.demo",
     # plasticity: rules against data

@@ -4,6 +4,10 @@ Measures of learned networks, shared by the tests and the experiments (NumPy onl
 - `nsm_cost`: the similarity-matching cost of outputs for inputs (Pehlevan 2019, eq. 1);
 - `elastic_net_objective`: the per-sample objective ``h`` the NSM / LCA networks minimise;
 - `sparse_coding_objective`: the LASSO objective of codes for a dictionary (LCA, dictionary learning);
+- `heldout_objective`: that objective with codes re-solved by a convex solver for unit-norm atoms
+  (the surrogate objective by which Lin & Tang compare dictionaries);
+- `consistency`, `weight_symmetry`: how close the dictionary network's ``H`` is to ``FB`` and
+  ``F^T`` to ``B``;
 - `orientation_selectivity`, `spatial_spread`: shape of image filters (rows of ``W``);
 - `bump_statistics`: tuning curves over a circular variable (manifold tiling);
 - `mean_cosine`: mean cosine similarity between distinct features.
@@ -14,8 +18,8 @@ This module imports nothing from ``brianlearn.models``, ``brianlearn.protocols``
 
 import numpy as np
 
-__all__ = ["nsm_cost", "elastic_net_objective", "sparse_coding_objective", "orientation_selectivity", "spatial_spread", "bump_statistics",
-           "mean_cosine"]
+__all__ = ["nsm_cost", "elastic_net_objective", "sparse_coding_objective", "heldout_objective", "consistency",
+           "weight_symmetry", "orientation_selectivity", "spatial_spread", "bump_statistics", "mean_cosine"]
 
 
 def nsm_cost(X, Y, alpha=0.0, lam1=0.0, lam2=0.0):
@@ -89,6 +93,45 @@ def sparse_coding_objective(X, A, dictionary, lam):
     X, A, D = (np.atleast_2d(np.asarray(v, dtype=float)) for v in (X, A, dictionary))
     R = X - A @ D
     return float(np.mean(0.5 * np.sum(R * R, axis=1) + lam * np.sum(np.abs(A), axis=1)))
+
+
+def heldout_objective(X, dictionary, lam):
+    """Mean objective ``1/2 |x - a D|^2 + lam |a|_1`` of ``X`` for ``dictionary`` with its atoms
+    normalised to unit norm and the codes solved exactly (scikit-learn's ``sparse_encode``,
+    coordinate descent, ``positive=True``).
+
+    Lin & Tang (2018), arXiv:1805.08952, section 5: the surrogate objective that compares
+    dictionaries learned by different methods on held-out data. Zero atoms are left out.
+    """
+    from sklearn.decomposition import sparse_encode
+
+    D = np.atleast_2d(np.asarray(dictionary, dtype=float))
+    norms = np.linalg.norm(D, axis=1)
+    D = D[norms > 0] / norms[norms > 0, None]
+    A = sparse_encode(np.asarray(X, dtype=float), D, algorithm="lasso_cd", alpha=lam, positive=True,
+                      max_iter=2000)
+    return sparse_coding_objective(X, A, D, lam)
+
+
+def consistency(H, F, B):
+    """``1 - |H - F B|_F / |H|_F``: 1 when the inhibition equals the product of the weights.
+
+    Lin & Tang (2018), arXiv:1805.08952: ``H`` (lateral weights and thresholds on the diagonal),
+    ``F`` feed-forward ``(n_components, n_features)``, ``B`` feedback ``(n_features, n_components)``.
+    """
+    H, F, B = (np.asarray(v, dtype=float) for v in (H, F, B))
+    return float(1 - np.linalg.norm(H - F @ B) / np.linalg.norm(H))
+
+
+def weight_symmetry(F, B):
+    """Mean over ``i`` of the normalised inner product of row ``i`` of ``F`` with column ``i`` of ``B``.
+
+    1 when ``F^T`` and ``B`` are proportional column by column (Lin & Tang 2018, Fig. 3).
+    """
+    F, B = np.asarray(F, dtype=float), np.asarray(B, dtype=float)
+    num = np.sum(F * B.T, axis=1)
+    den = np.linalg.norm(F, axis=1) * np.linalg.norm(B, axis=0)
+    return float(np.mean(np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)))
 
 
 def orientation_selectivity(W, size):

@@ -179,6 +179,36 @@ class NetworkBuilder:
         self.objects.append(op)
         return op
 
+    def on_phase_start(self, group, code, order=0, name=None):
+        """Run ``code`` on ``group`` at the start of every phase (of every trial), ungated.
+
+        It runs after the end-of-phase (and end-of-trial) code of the same time step, e.g.
+        ``'gamma = signal_gamma(t)'`` to hold a phase signal in a shared variable that
+        synaptic code reads.
+        """
+        _check_assignments(group, code)
+        op = group.run_regularly(code, clock=self.slot_clock, when="start", order=_ORDER_TRIAL_START + order,
+                                 name=name or self._op_name(group, "phase_start"))
+        self.objects.append(op)
+        return op
+
+    def sum_at_trial_end(self, synapses, variable, order=0):
+        """Evaluate the ``(summed)`` variable ``variable`` of ``synapses`` once per trial.
+
+        Brian2 updates a summed variable on its target group's clock (every time step for a
+        spiking group: the sum over all synapses each step). Here the updater runs on the trial
+        clock instead, in the end-of-trial slot with order ``order`` (between the neurons'
+        read-outs and the weight updates that use the sum), so it sees the trial that has ended.
+        """
+        updater = synapses.summed_updaters.get(variable)
+        if updater is None:
+            raise ValueError(f"sum_at_trial_end(): '{synapses.name}' has no summed variable '{variable}' "
+                             f"(it has {sorted(synapses.summed_updaters) or 'none'}).")
+        # Brian2 has no public setter for a code object's clock; the schedule reads ``_clock``
+        updater._clock = self.trial_clock
+        updater.when, updater.order = "start", _ORDER_TRIAL_END + order
+        return updater
+
     def every_step(self, group, code, when="start", order=0, name=None):
         """Run ``code`` on ``group`` in every time step of the simulation clock, in slot ``when``.
 

@@ -8,6 +8,8 @@ module                 learning system
 ``nsm_solver``         spiking elastic-net / sparse-coding solver (`spiking_elastic_net`)
 ``lca``                spiking sparse coding (`SpikingLCA`, `spiking_sparse_encode`)
 ``nsm``                spiking non-negative similarity matching (`SpikingNSM`, `AnalogNSM`)
+``dictionary``         dictionary learning by a two-phase network (`SpikingDictionaryLearning`);
+                       its network ``dictionary_network``, baselines ``dictionary_baselines``
 ``eqprop``             equilibrium propagation, rate and LIF networks (`EquilibriumPropagation`)
 ``plasticity``         plasticity rules against data (`stdp_window`, `compare`, `fit`, ...)
 =====================  =============================================================
@@ -24,6 +26,9 @@ _PUBLIC = {
     "ContrastiveDemo": ".demo", "DemoNetwork": ".demo",
     "spiking_elastic_net": ".nsm_solver", "elastic_net_reference": ".nsm_solver", "ElasticNetSolver": ".nsm_solver",
     "SpikingLCA": ".lca", "spiking_sparse_encode": ".lca",
+    "SpikingDictionaryLearning": ".dictionary", "DictionaryNetwork": ".dictionary_network",
+    "sgd_dictionary_learning": ".dictionary_baselines",
+    "minibatch_dictionary_learning": ".dictionary_baselines",
     "SpikingNSM": ".nsm", "AnalogNSM": ".nsm", "NSMNetwork": ".nsm",
     "EquilibriumPropagation": ".eqprop", "RateEPNetwork": ".eqprop_rate", "LIFEPNetwork": ".eqprop_lif",
     "stdp_window": ".plasticity", "frequency_dependence": ".plasticity", "triplets": ".plasticity",

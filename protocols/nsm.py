@@ -31,15 +31,13 @@ dynamics).
 (``duration=500, dt=0.01`` = the paper's tau = 500, dtau = 0.01).
 """
 
-import os
 
 import numpy as np
 from brian2 import NeuronGroup, linked_var
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from brianlearn.checkpoint import fingerprint, load_checkpoint, save_checkpoint
-from brianlearn.estimator import CompiledNetworkMixin
+from brianlearn.estimator import CompiledNetworkMixin, OnlineTrainingMixin, compiled_block
 from brianlearn.measures import nsm_cost
 from brianlearn.models import get_model
 from brianlearn.protocol import Protocol
@@ -171,7 +169,7 @@ class NSMNetwork(Protocol):
 
 
 # ====================================================================== estimators
-class _NSMBase(CompiledNetworkMixin, TransformerMixin, BaseEstimator):
+class _NSMBase(CompiledNetworkMixin, OnlineTrainingMixin, TransformerMixin, BaseEstimator):
     """What `SpikingNSM` and `AnalogNSM` share: validation, initialisation, the training loop
     (blocks of ``eval_every`` samples, the held-out history, checkpoints) and the fitted names."""
 
@@ -263,20 +261,7 @@ class _NSMBase(CompiledNetworkMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
-        X = self._validate(X, reset=True)
-        self._check_params()
-        if isinstance(X_val, str):
-            if X_val != "auto":
-                raise ValueError(f"X_val must be an array, 'auto' or None, got {X_val!r}.")
-            n_val = min(100, len(X) // 10) if len(X) >= 50 else 0
-            X, X_val = (X[:-n_val], X[-n_val:]) if n_val else (X, None)
-        if max_chunks is not None:
-            check_int("max_chunks", max_chunks)
-        self._init(X.shape[1])
-        n_iter = len(X) if self.n_iter is None else self.n_iter
-        rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
-        order = rng.integers(0, len(X), n_iter) if self.shuffle else np.arange(n_iter) % len(X)
-        return self._train(X[order], X_val, checkpoint, resume, max_chunks)
+        return self._fit_online(X, X_val, checkpoint, resume, max_chunks)
 
     def partial_fit(self, X, y=None, X_val=None):
         """Learn from the rows of ``X`` in order, continuing from the current weights.
@@ -293,12 +278,7 @@ class _NSMBase(CompiledNetworkMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
-        first = not hasattr(self, "feedforward_")
-        X = self._validate(X, reset=first)
-        if first:
-            self._check_params()
-            self._init(X.shape[1])
-        return self._train(X, X_val)
+        return self._partial_fit_online(X, X_val)
 
     def transform(self, X):
         """Outputs ``y`` (n_samples, k) with the current weights (no learning).
@@ -324,63 +304,16 @@ class _NSMBase(CompiledNetworkMixin, TransformerMixin, BaseEstimator):
         X = self._validate(X)
         return nsm_cost(X, self._outputs(X), self.alpha, self.lam1, self.lam2)
 
-    # ------------------------------------------------------------ the training loop
-    def _train(self, X, X_val, checkpoint=None, resume=False, max_chunks=None):
-        """Present the rows of ``X`` in order, in blocks of ``eval_every`` samples."""
-        n_iter = len(X)
-        if X_val is not None:
-            X_val = self._validate(X_val, "X_val")
-        eval_every = self.eval_every or max(1, int(np.ceil(n_iter / 10)))
-        fp = self._fit_fingerprint(X, X_val, eval_every) if checkpoint else None
-        done = 0
-        if resume and checkpoint and os.path.exists(checkpoint):
-            done = self._load_fit_checkpoint(checkpoint, fp)
-        elif X_val is not None and self.n_samples_seen_ == 0:
-            self._evaluate(X_val)
-        block_checkpoint = checkpoint + ".run.npz" if checkpoint else None
-        budget = [max_chunks]
-        self.complete_ = False
-        while done < n_iter:
-            m = min(eval_every, n_iter - done) if X_val is not None else n_iter - done
-            if not self._learn(X[done: done + m], _eta_values(self.eta, self.n_samples_seen_, m),
-                               checkpoint=block_checkpoint, resume=resume, budget=budget):
-                return self  # stopped by max_chunks: resume from the checkpoints
-            done += m
-            self.n_samples_seen_ += m
-            if X_val is not None:
-                self._evaluate(X_val)
-            if checkpoint:
-                self._save_fit_checkpoint(checkpoint, fp, done)
-                if os.path.exists(block_checkpoint):
-                    os.remove(block_checkpoint)
-        self.complete_ = True
-        return self
+    # ------------------------------------------------------------ the training loop (OnlineTrainingMixin)
+    _learned_attributes = ("feedforward_", "lateral_", "biases_")
+    _fingerprint_exclude = ("eta", "W_init", "device", "progress")
 
-    def _fit_fingerprint(self, X, X_val, eval_every):
-        params = {k: v for k, v in self.get_params().items() if k not in ("eta", "W_init", "device", "progress")}
-        etas = _eta_values(self.eta, self.n_samples_seen_, len(X))
-        return fingerprint({"X": X, "X_val": np.zeros(0) if X_val is None else X_val, "eta": etas,
-                            "W0": self.feedforward_},
-                           extra={"estimator": type(self).__name__, "params": params, "eval_every": eval_every,
-                                  "seen": self.n_samples_seen_})
-
-    def _save_fit_checkpoint(self, path, fp, done):
-        save_checkpoint(path, {"W": self.feedforward_, "M": self.lateral_, "b": self.biases_,
-                               "history_samples": self.history_["samples_seen"],
-                               "history_cost": self.history_["cost"]},
-                        {"fingerprint": fp, "done": done, "seen": self.n_samples_seen_})
-
-    def _load_fit_checkpoint(self, path, fp):
-        arrays, meta = load_checkpoint(path, expect={"fingerprint": fp})
-        self.feedforward_, self.lateral_, self.biases_ = arrays["W"], arrays["M"], arrays["b"]
-        self.history_ = {"samples_seen": arrays["history_samples"].astype(int), "cost": arrays["history_cost"]}
-        self.n_samples_seen_ = meta["seen"]
-        return meta["done"]
+    def _fingerprint_arrays(self, n):
+        return {"eta": _eta_values(self.eta, self.n_samples_seen_, n)}
 
     def _evaluate(self, X_val):
         c = nsm_cost(X_val, self._outputs(X_val), self.alpha, self.lam1, self.lam2)
-        self.history_ = {"samples_seen": np.append(self.history_["samples_seen"], self.n_samples_seen_),
-                         "cost": np.append(self.history_["cost"], c)}
+        self._append_history(cost=c)
         return c
 
 
@@ -488,13 +421,11 @@ class SpikingNSM(_NSMBase):
         net.state_ = self._state()
         return net.run_trials({"x": X}, signals={"lr": lr}, **run_kw)
 
-    def _learn(self, X, etas, checkpoint=None, resume=False, budget=(None,)):
+    def _learn(self, X, checkpoint=None, resume=False, budget=(None,)):
         """One block of learning; False if it stopped at the chunk budget (``budget[0]``)."""
-        before = Protocol.checkpoint_progress(checkpoint) if resume else 0
-        res = self._run(X, etas, checkpoint=checkpoint, resume=resume, max_chunks=budget[0])
+        etas = _eta_values(self.eta, self.n_samples_seen_, len(X))
+        res = compiled_block(lambda **kw: self._run(X, etas, **kw), checkpoint, resume, budget)
         self._set_state(res.state)
-        if budget[0] is not None:
-            budget[0] -= res.info["chunks_done"] - before
         if not res.info["complete"]:
             return False
         self.last_outputs_ = res.records["nsm_out.y"]
@@ -552,8 +483,9 @@ class AnalogNSM(_NSMBase):
                 break
         return y
 
-    def _learn(self, X, etas, checkpoint=None, resume=False, budget=None):
+    def _learn(self, X, checkpoint=None, resume=False, budget=None):
         """One block of learning (NumPy: checkpoints are written per block only)."""
+        etas = _eta_values(self.eta, self.n_samples_seen_, len(X))
         Y = np.empty((len(X), self.n_components))
         for t, (x, eta) in enumerate(zip(X, etas)):
             y = Y[t] = self._output(x)

@@ -235,7 +235,7 @@ def test_checkpoints_are_written_at_most_every_checkpoint_interval(tmp_path, mon
 
 @pytest.mark.runtime
 @pytest.mark.cpp_standalone
-def test_runtime_and_cpp_standalone_agree_on_two_phase_learning():
+def test_runtime_and_cpp_standalone_agree_on_two_phase_learning(numpy_target):
     """Same small demo run on both devices: weights agree to 1e-9 (relative)."""
     from brianlearn.protocols.demo import DemoNetwork, teacher_task
 

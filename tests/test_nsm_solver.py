@@ -65,7 +65,7 @@ def test_shared_M_and_single_problem():
 
 @pytest.mark.runtime
 @pytest.mark.cpp_standalone
-def test_runtime_matches_standalone():
+def test_runtime_matches_standalone(numpy_target):
     """The same network on Brian2's runtime device gives the same spike counts."""
     P = solver_check_problems(3, 2, seed=5)
     args = (P["Wx"], P["M"], P["b"], P["alpha"], P["lam1"], P["lam2"])

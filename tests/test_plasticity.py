@@ -215,18 +215,29 @@ def test_fit_under_trains_finds_parameters_that_transfer():
     assert res.after.chi2 < res.before.chi2 / 5
 
 
-@pytest.mark.runtime
-def test_fit_with_brian2_engine_for_a_user_model(numpy_target):
-    """A user-written model (not a shipped rule) is fitted with Brian2 simulations in the loop."""
+def _user_model_window():
     user = SynapseModel("my_stdp", model="""w : 1
                                             dx/dt = -x / tau : 1 (event-driven)""",
                         on_pre="x += 1", on_post="w = clip(w + eta * x, 0, 10)",
                         parameters=dict(eta=0.01, tau=20 * ms))
     dts = [2, 5, 10, 20, 40] * ms
-    kw = dict(n_pairs=2, frequency=10 * Hz)
-    target = pl.stdp_window(user(eta=0.03), dts, engine="brian2", device="runtime", **kw)
+    target = pl.stdp_window(user(eta=0.03), dts, engine="brian2", device="runtime", n_pairs=2, frequency=10 * Hz)
+    return user, target
+
+
+@pytest.mark.runtime
+def test_brian2_engine_simulates_a_user_model(numpy_target):
+    """A user-written model (not a shipped rule) simulated by Brian2 gives the analytic window."""
+    _, target = _user_model_window()
     d = np.array([2, 5, 10, 20, 40.0])  # post k sees every earlier pre: 2 e^(-d/tau) + e^(-(100 + d)/tau)
     np.testing.assert_allclose(target, 100 * 0.03 * (2 * np.exp(-d / 20) + np.exp(-(100 + d) / 20)), rtol=1e-9)
+
+
+@pytest.mark.slow  # (about 60 s: an optimiser with a Brian2 simulation per step)
+@pytest.mark.runtime
+def test_fit_with_brian2_engine_for_a_user_model(numpy_target):
+    """A user-written model (not a shipped rule) is fitted with Brian2 simulations in the loop."""
+    user, target = _user_model_window()
     table = data.Table({"dt_ms": [2, 5, 10, 20, 40], "change_percent": target},
                        {"protocol": "window", "n_pairings": "2", "frequency_hz": "10"}, name="user")
     res = pl.fit(user, table, ["eta"], device="runtime", verify=False)

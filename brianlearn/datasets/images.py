@@ -6,6 +6,9 @@ Image data sets that work offline (DESIGN.md section 5).
 - `whitened_patches`: random 16x16 patches of scikit-learn's two sample photographs
   (``load_sample_images``; needs Pillow), whitened with Olshausen & Field's (1996) filter
   ``f exp(-(f/f0)^4)``, the stand-in for their whitened natural images.
+- `image_patches`: random 8x8 patches of the sample photographs, mean-removed, normalised and
+  split into positive and negative channels (``2 * 64 = 128`` non-negative inputs), the data of
+  Lin & Tang's dictionary learning (`split_channels` does the split for any data);
 - `rotated_image_manifold`: one image rotated in equal steps (``scipy.ndimage.rotate``), unit
   norm: a one-dimensional image manifold (the stand-in for the rotated-object images of
   Pehlevan 2019, Fig. 4).
@@ -22,7 +25,7 @@ import struct
 
 import numpy as np
 
-__all__ = ["load_digits_data", "whitened_patches", "whiten_image", "rotated_image_manifold", "load_mnist",
+__all__ = ["load_digits_data", "image_patches", "split_channels", "whitened_patches", "whiten_image", "rotated_image_manifold", "load_mnist",
            "load_whitened_images", "read_idx", "sample_image_gray"]
 
 
@@ -104,6 +107,50 @@ def whitened_patches(n_patches, size=16, seed=0, scale="unit_mean_norm", images=
     elif scale is not None:
         raise ValueError(f"scale must be 'unit_mean_norm' or None, got {scale!r}.")
     return out
+
+
+def split_channels(X):
+    """``[max(X, 0), max(-X, 0)]``: signed data as twice as many non-negative channels.
+
+    Lin & Tang (2018), arXiv:1805.08952, section 5: networks with non-negative rates see signed
+    patches through a positive and a negative channel per pixel; ``X = P - N`` recovers them.
+    """
+    X = np.asarray(X, dtype=float)
+    return np.concatenate([np.maximum(X, 0), np.maximum(-X, 0)], axis=-1)
+
+
+def image_patches(n_patches, size=8, seed=0, split=True, images=None):
+    """Random ``size x size`` patches of natural images for dictionary learning.
+
+    Each patch is mean-removed and normalised to unit norm (flat patches, of norm below 1e-6,
+    are drawn again), then, with ``split=True``, split into positive and negative channels
+    (`split_channels`): ``(n_patches, 2 * size * size)`` non-negative rows. Default images:
+    scikit-learn's two sample photographs in grey levels (no download).
+
+    Lin & Tang (2018), arXiv:1805.08952, section 5: 100 000 8x8 patches, 128 channels, 256 atoms.
+    """
+    if not isinstance(n_patches, (int, np.integer)) or n_patches < 1:
+        raise ValueError(f"n_patches must be a positive integer, got {n_patches!r}.")
+    if not isinstance(size, (int, np.integer)) or size < 2:
+        raise ValueError(f"size must be an integer >= 2, got {size!r}.")
+    images = sample_image_gray() if images is None else [np.asarray(img, dtype=float) for img in images]
+    for k, img in enumerate(images):
+        if img.ndim != 2 or min(img.shape) < size + 1:
+            raise ValueError(f"images[{k}] must be a 2-D image larger than size={size}, got shape {img.shape}.")
+    rng = np.random.default_rng(seed)
+    out = np.empty((n_patches, size * size))
+    p = 0
+    while p < n_patches:
+        img = images[rng.integers(len(images))]
+        r, c = rng.integers(0, img.shape[0] - size), rng.integers(0, img.shape[1] - size)
+        patch = img[r:r + size, c:c + size].ravel()
+        patch = patch - patch.mean()
+        norm = np.linalg.norm(patch)
+        if norm < 1e-6:
+            continue
+        out[p] = patch / norm
+        p += 1
+    return split_channels(out) if split else out
 
 
 def rotated_image_manifold(step_deg=5.0, size=24, image=None, n_images=None):
