@@ -180,3 +180,33 @@ def test_baselines_lower_the_heldout_objective():
 })
 def test_scikit_learn_estimator_checks(estimator, check, numpy_target):
     check(estimator)
+
+
+@pytest.mark.runtime
+def test_network_takes_its_equations_from_the_models(numpy_target, monkeypatch):
+    """Halving the input neuron's end-of-trial gradient (``models/dl_input.py``: ``gD = 0.5*(bk -
+    b0)``) halves the first sample's (small) change of F and B (lam2 = 0) and leaves H's unchanged; the
+    generated network carries the edited statement."""
+    import brianlearn.models
+
+    X = _data(1)
+    F, B, H = initial_weights(M, N, "asymmetric", seed=1)
+
+    def run():
+        net = _net("runtime")
+        net.init_state = state_from_weights(F, B, H)
+        res = net.run_trials({"x": X}, signals={"lam1": 0.1, "eta_d": 0.002, "eta_h": 0.03, "lam2": 0.0})
+        return net, weights_from_state(res.state, M, N)
+
+    _, (F1, B1, H1) = run()
+    assert np.abs(F1 - F).max() > 1e-4 and np.abs(B1 - B).max() > 1e-4  # (small: no weight reaches 0)
+    models = brianlearn.models.MODELS
+    monkeypatch.setitem(models, "dl_input", models["dl_input"].replace(update="gD = 0.5*(bk - b0)"))
+    net, (F2, B2, H2) = run()
+    for W0, W1, W2 in ((F, F1, F2), (B, B1, B2)):
+        free = W1 > 0  # (weights the projection onto >= 0 did not stop)
+        assert free.mean() > 0.9
+        np.testing.assert_allclose((W2 - W0)[free], 0.5 * (W1 - W0)[free], atol=1e-12)
+    np.testing.assert_allclose(H2, H1, atol=1e-12)
+    assert any("0.5*(bk - b0)" in o.abstract_code for o in net.objects_.values()
+               if o.name.startswith("dl_in_trial_end"))

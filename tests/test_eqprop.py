@@ -304,8 +304,8 @@ def test_lif_network_nudges_outputs_toward_targets():
 
 
 @pytest.mark.cpp_standalone
-@pytest.mark.parametrize("rule", ["chl", "delta"])
-def test_lif_network_updates_equal_the_rule_on_its_rates(rule):
+@pytest.mark.parametrize("rule", [pytest.param("chl", marks=pytest.mark.slow), "delta"])  # (~30 s of build each;
+def test_lif_network_updates_equal_the_rule_on_its_rates(rule):  # CHL of the rate network: test_eqprop_models)
     """Inside the compiled LIF simulation, every trial changes the forward, top-down and bias
     weights by exactly the rule applied (in NumPy) to that trial's recorded free and nudged rates
     of every layer, with step = lr * eta / beta per layer (per-trial signals)."""

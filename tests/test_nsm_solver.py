@@ -30,6 +30,7 @@ def test_reference_satisfies_kkt():
     assert elastic_net_objective(y, np.array([1.0, 0.5]), M, np.zeros(2), 0, 0, 0)[0] <= h.min() + 1e-9
 
 
+@pytest.mark.slow  # (~40 s: 2 x 50 000 steps per problem; the default run checks the solver via tests/test_lca.py)
 @pytest.mark.cpp_standalone
 def test_solver_check_paper_settings():
     """Fig. 2 at the paper's tau = 500, dtau = 0.01: max error <= 0.06, median <= 0.02 (subset of k).
