@@ -115,9 +115,12 @@ def heldout_objective(X, dictionary, lam):
     D = np.atleast_2d(np.asarray(dictionary, dtype=float))
     norms = np.linalg.norm(D, axis=1)
     D = D[norms > 0] / norms[norms > 0, None]
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    if len(D) == 0:  # every atom is zero: the codes are 0
+        return float(np.mean(0.5 * np.sum(X * X, axis=1)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        A = sparse_encode(np.asarray(X, dtype=float), D, algorithm="lasso_cd", alpha=lam, positive=True,
+        A = sparse_encode(X, D, algorithm="lasso_cd", alpha=lam, positive=True,
                           max_iter=2000)
     return sparse_coding_objective(X, A, D, lam)
 

@@ -1,0 +1,79 @@
+"""Dictionary learning: the network's learning rate and phase length, chosen on a validation set.
+
+Reference: Lin & Tang (2018/2019), "Dictionary learning by dynamical neural networks",
+arXiv:1805.08952 (seed 001): 20 time units per phase, eta_H ~ 15 eta_D. DESIGN.md section 4.2
+measured (Numba) that 20 units leave the inhibition gradient dominated by rate quantisation and
+that 100 units reach SGD's objective with consistency above 0.9 at eta_D = 0.02.
+
+Here: the network of `dictionary_learning` (256 atoms, 8x8 patches, lam1 = 0.1, eta_H = 15
+eta_D, lam2 = 0, consistent init) trained on the first seed's training set for each eta_D in
+`ETAS` and each phase length in `PHASES`; the objective on the *validation* set (never the
+held-out set of `dictionary_learning`) and the lowest consistency during training. The default
+of `SpikingDictionaryLearning` is the setting with the lowest validation objective among those
+whose consistency stays >= 0.9.
+
+Usage: python figures/dictionary_tuning.py [--full] [--device D] [--seed N] [--out DIR]
+"""
+
+import time
+
+from brianlearn.figures._plotting import plt, save
+from brianlearn.figures.dictionary_learning import LAM1, N_ATOMS, SIZES, patch_sets
+from brianlearn.protocols.dictionary import PAPER_PHASE_DURATION, SpikingDictionaryLearning
+from brianlearn.results import experiment_checkpoint, figure_main, record_results
+
+__all__ = ["run"]
+
+# ---------------------------------------------------------------- parameters
+ETAS = (0.02, 0.05, 0.1)  # eta_D tried
+PHASES = (PAPER_PHASE_DURATION, 100.0)  # time units per phase: the paper's and the default
+
+
+def run(out="figures", quick=True, seed=0, device=None):
+    """Train every setting, plot ``dictionary_tuning.png``, write the rows; return the table."""
+    size = SIZES[quick]
+    Xtr, Xval, _ = patch_sets(size["n_train"], size["n_val"], size["n_test"], seed=100 + seed)
+    table = {}
+    for T in PHASES:
+        for eta in ETAS:
+            est = SpikingDictionaryLearning(n_components=N_ATOMS, lam1=LAM1, eta_d=eta, phase_duration=T,
+                                            eval_every=size["eval_every"], shuffle=False, device=device, seed=seed,
+                                            progress=True)
+            start = time.perf_counter()
+            est.fit(Xtr, X_val=Xval, **experiment_checkpoint(f"dictionary_tuning-T{T:g}-eta{eta:g}", quick, seed,
+                                                             device))
+            table[(T, eta)] = {"history": est.history_, "seconds": time.perf_counter() - start}
+    # ------------------------------------------------------------ figure
+    fig, ax = plt().subplots(1, 2, figsize=(9, 3.6))
+    for k, ((T, eta), r) in enumerate(table.items()):
+        h = r["history"]
+        style = dict(color=f"C{ETAS.index(eta)}", ls="-" if T == 100 else "--", label=f"T = {T:g}, eta_D = {eta:g}")
+        ax[0].plot(h["samples_seen"], h["objective"], **style)
+        ax[1].plot(h["samples_seen"], h["consistency"], **style)
+    ax[0].set(xlabel="training samples", ylabel="validation objective", title="learning rate and phase length")
+    ax[1].set(xlabel="training samples", ylabel="consistency 1 - |H - FB| / |H|")
+    ax[1].axhline(0.9, color="k", lw=0.5)
+    ax[0].legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    path = save(fig, out, "dictionary_tuning.png", dpi=120)
+    # ------------------------------------------------------------ rows
+    ok = {key: r for key, r in table.items() if r["history"]["consistency"].min() >= 0.9}
+    best = min(ok or table, key=lambda key: table[key]["history"]["objective"][-1])
+    rows = [{"quantity": f"T = {T:g} per phase, eta_D = {eta:g}: validation objective after {size['n_train']} samples "
+                         f"/ lowest consistency / samples per s (seed {seed})",
+             "measured": f"{r['history']['objective'][-1]:.4g} / {r['history']['consistency'].min():.3f} / "
+                         f"{size['n_train'] / r['seconds']:.0f}",
+             "paper": "T = 20, eta_H ~ 15 eta_D" if T == PAPER_PHASE_DURATION else "-", "figure": path}
+            for (T, eta), r in table.items()]
+    rows.append({"quantity": "chosen (lowest validation objective with consistency >= 0.9)",
+                 "measured": f"T = {best[0]:g}, eta_D = {best[1]:g}", "paper": "-", "figure": path})
+    record_results("dictionary_tuning", rows, folder=out,
+                   title="Dictionary learning: learning rate and phase length on the validation set",
+                   command="brianlearn run dictionary" + ("" if quick else " --full"))
+    for r in rows:
+        print(f"  {r['quantity']}: {r['measured']}")
+    return {"table": table, "best": best}
+
+
+if __name__ == "__main__":
+    figure_main(run, __doc__)
