@@ -15,6 +15,7 @@ whose consistency stays >= 0.9.
 Usage: python figures/dictionary_tuning.py [--full] [--device D] [--seed N] [--out DIR]
 """
 
+import os
 import time
 
 from brianlearn.figures._plotting import plt, save
@@ -39,10 +40,11 @@ def run(out="figures", quick=True, seed=0, device=None):
             est = SpikingDictionaryLearning(n_components=N_ATOMS, lam1=LAM1, eta_d=eta, phase_duration=T,
                                             eval_every=size["eval_every"], shuffle=False, device=device, seed=seed,
                                             progress=True)
+            ck = experiment_checkpoint(f"dictionary_tuning-T{T:g}-eta{eta:g}", quick, seed, device)
+            resumed = bool(ck) and os.path.exists(ck["checkpoint"])
             start = time.perf_counter()
-            est.fit(Xtr, X_val=Xval, **experiment_checkpoint(f"dictionary_tuning-T{T:g}-eta{eta:g}", quick, seed,
-                                                             device))
-            table[(T, eta)] = {"history": est.history_, "seconds": time.perf_counter() - start}
+            est.fit(Xtr, X_val=Xval, **ck)
+            table[(T, eta)] = {"history": est.history_, "seconds": None if resumed else time.perf_counter() - start}
     # ------------------------------------------------------------ figure
     fig, ax = plt().subplots(1, 2, figsize=(9, 3.6))
     for k, ((T, eta), r) in enumerate(table.items()):
@@ -62,7 +64,7 @@ def run(out="figures", quick=True, seed=0, device=None):
     rows = [{"quantity": f"T = {T:g} per phase, eta_D = {eta:g}: validation objective after {size['n_train']} samples "
                          f"/ lowest consistency / samples per s (seed {seed})",
              "measured": f"{r['history']['objective'][-1]:.4g} / {r['history']['consistency'].min():.3f} / "
-                         f"{size['n_train'] / r['seconds']:.0f}",
+                         + (f"{size['n_train'] / r['seconds']:.0f}" if r["seconds"] else "(resumed from a checkpoint)"),
              "paper": "T = 20, eta_H ~ 15 eta_D" if T == PAPER_PHASE_DURATION else "-", "figure": path}
             for (T, eta), r in table.items()]
     rows.append({"quantity": "chosen (lowest validation objective with consistency >= 0.9)",
