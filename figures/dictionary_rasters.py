@@ -73,7 +73,8 @@ def run(out="figures", quick=True, seed=0, device=None):
             first = t < 2 * T
             ax[row, col].plot(t[first], i[first], "|", ms=2, color="k")
             ax[row, col].axvline(T, color="C3", lw=1)
-            ax[row, col].set(ylabel="input neuron" if group == "dl_in" else "coding neuron",
+            ax[row, col].set(ylim=(-1, (128 if group == "dl_in" else N_ATOMS) + 1),
+                             ylabel="input neuron" if group == "dl_in" else "coding neuron",
                              title=f"{name} learning: {'input' if group == 'dl_in' else 'coding'} neurons")
         ax[1, col].set(xlabel="time (paper units): gamma = 0 | gamma = kappa")
     fig.tight_layout()
