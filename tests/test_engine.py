@@ -327,3 +327,56 @@ def test_source_normalisation_ignores_set_order_only():
     assert _normalised("x = 1;\ny = 2;") != _normalised("y = 2;\nx = 1;")
     assert _normalised("net.add(&a_clock, _run_g);\nnet.add(&a_clock, _run_h);") != _normalised(
         "net.add(&a_clock, _run_h);\nnet.add(&a_clock, _run_g);")
+
+
+class _SumPerTrial(Protocol):
+    """A summed variable evaluated once per trial (`NetworkBuilder.sum_at_trial_end`) from a
+    value the trial-end code just set, and a phase signal held by `on_phase_start`."""
+
+    name = "sum_per_trial"
+
+    def __init__(self, **kwds):
+        super().__init__(chunk_size=3, **kwds)
+        self.schedule = Schedule([Phase("a", 0.3 * ms, {"g": 1.0}), Phase("b", 0.2 * ms, {"g": 2.0})],
+                                 dt=0.1 * ms)
+
+    def data_shapes(self):
+        return {"x": 2}
+
+    def initial_state(self, rng):
+        return {}
+
+    def build_network(self, b):
+        b.data("x")
+        src = NeuronGroup(2, "x : 1\na : 1", clock=b.clock, name="sp_src")
+        dst = NeuronGroup(2, "hs : 1\ng : 1 (shared)\ngsum : 1", clock=b.clock, name="sp_dst")
+        from brian2 import Synapses
+
+        syn = Synapses(src, dst, "w : 1\nhs_post = w * a_pre : 1 (summed)", name="sp_syn")
+        syn.connect()
+        syn.w = "1 + i + 10*j"
+        b.add(src, dst, syn)
+        b.on_trial_end(src, "a = 2 * x", gate=None, order=0)  # the ended trial's x, doubled
+        b.sum_at_trial_end(syn, "hs_post", order=1)
+        b.on_phase_start(dst, "g = signal_g(t)")
+        b.every_step(dst, "gsum += g", when="end")
+        b.on_trial_start(src, "x = data_x(t, i)")
+        b.on_trial_start(dst, "gsum = 0", order=-1)
+        b.record(dst, "hs")
+        b.record(dst, "gsum")
+
+
+@pytest.mark.runtime
+def test_summed_variable_once_per_trial_and_phase_start_signal(numpy_target):
+    X = np.array([[1.0, 2.0], [3.0, 5.0], [7.0, 11.0]])
+    res = _SumPerTrial(device="runtime").run_trials({"x": X})
+    W = np.array([[1.0, 2.0], [11.0, 12.0]])  # W[post, pre] = 1 + pre + 10 post
+    np.testing.assert_allclose(res.records["sp_dst.hs"], 2 * X @ W.T)
+    # gsum over a trial: 3 steps of g = 1, 2 steps of g = 2 (the signal switches at the phase start)
+    np.testing.assert_allclose(res.records["sp_dst.gsum"], 7.0)
+    with pytest.raises(ValueError, match="no summed variable 'nope'"):
+        from brianlearn.network import NetworkBuilder
+
+        b = NetworkBuilder(_SumPerTrial().schedule, 1, {}, {}, [True])
+        syn = type("S", (), {"summed_updaters": {}, "name": "s"})()
+        b.sum_at_trial_end(syn, "nope")
