@@ -32,6 +32,16 @@ class CompiledNetworkMixin:
         state.pop("_net", None)
         return state
 
+    def _compiled_network(self, factory):
+        """The estimator's network: ``factory()`` again whenever a scalar parameter (or
+        ``n_features_in_``) changed since it was built, e.g. by ``set_params(duration=...)``."""
+        params = tuple((k, v) for k, v in sorted(self.get_params().items())
+                       if not callable(v) and np.ndim(v) == 0 and not hasattr(v, "shape"))
+        key = (getattr(self, "n_features_in_", None), repr(params))
+        if getattr(self, "_net", None) is None or getattr(self, "_net_key", None) != key:
+            self._net, self._net_key = factory(), key
+        return self._net
+
 
 class OnlineTrainingMixin:
     """The online training loop shared by the estimators that learn sample by sample.

@@ -258,12 +258,9 @@ class SpikingDictionaryLearning(CompiledNetworkMixin, OnlineTrainingMixin, Trans
 
     # ------------------------------------------------------------ the network
     def _network(self):
-        net = getattr(self, "_net", None)
-        if net is None or net.n_features != self.n_features_in_:
-            net = self._net = DictionaryNetwork(self.n_features_in_, self.n_components, self.kappa,
-                                                self.phase_duration, self.dt, device=self.device, seed=self.seed,
-                                                chunk_size=self.chunk_size, progress=self.progress)
-        return net
+        return self._compiled_network(lambda: DictionaryNetwork(
+            self.n_features_in_, self.n_components, self.kappa, self.phase_duration, self.dt, device=self.device,
+            seed=self.seed, chunk_size=self.chunk_size, progress=self.progress))
 
     def _run(self, X, learn=True, **run_kw):
         net = self._network()

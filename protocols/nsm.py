@@ -392,13 +392,9 @@ class SpikingNSM(_NSMBase):
         check_int("chunk_size", self.chunk_size)
 
     def _network(self):
-        n = self.n_features_in_
-        net = getattr(self, "_net", None)
-        if net is None or net.n_features != n:
-            net = self._net = NSMNetwork(n, self.n_components, self.alpha, self.lam1, self.lam2, self.duration,
-                                         self.dt, self.reset, device=self.device, seed=self.seed,
-                                         chunk_size=self.chunk_size, progress=self.progress)
-        return net
+        return self._compiled_network(lambda: NSMNetwork(
+            self.n_features_in_, self.n_components, self.alpha, self.lam1, self.lam2, self.duration, self.dt,
+            self.reset, device=self.device, seed=self.seed, chunk_size=self.chunk_size, progress=self.progress))
 
     def _state(self):
         k = self.n_components

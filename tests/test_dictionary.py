@@ -210,3 +210,15 @@ def test_network_takes_its_equations_from_the_models(numpy_target, monkeypatch):
     np.testing.assert_allclose(H2, H1, atol=1e-12)
     assert any("0.5*(bk - b0)" in o.abstract_code for o in net.objects_.values()
                if o.name.startswith("dl_in_trial_end"))
+
+
+def test_set_params_rebuilds_the_network():
+    """A changed parameter after a fit gives a new network (the next transform runs with it)."""
+    est = _tiny()
+    est.feedforward_, est.feedback_, est.inhibition_ = initial_weights(M, N)
+    est.n_features_in_ = M
+    first = est._network()
+    assert est._network() is first
+    est.set_params(phase_duration=20.0)
+    second = est._network()
+    assert second is not first and float(second.phase_duration / first.phase_duration) == 0.5
