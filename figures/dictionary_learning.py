@@ -17,6 +17,7 @@ and dictionary). Three seeds (patches, initial weights and sample order).
 Usage: python figures/dictionary_learning.py [--full] [--device D] [--seed N] [--out DIR]
 """
 
+import os
 import time
 
 import numpy as np
@@ -33,7 +34,7 @@ __all__ = ["run", "patch_sets"]
 
 # ---------------------------------------------------------------- parameters
 N_ATOMS, LAM1 = 256, 0.1
-SGD_ETAS = (0.01, 0.03, 0.1, 0.3, 1.0)  # SGD learning rates tried; chosen on the validation set (first seed)
+SGD_ETAS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)  # SGD learning rates tried; chosen on the validation set (first seed)
 SIZES = {True: dict(n_train=20_000, n_val=1_000, n_test=2_000, eval_every=2_000),
          False: dict(n_train=100_000, n_val=2_000, n_test=10_000, eval_every=10_000)}
 
@@ -47,9 +48,11 @@ def patch_sets(n_train, n_val, n_test, seed):
 def _network(Xtr, Xte, seed, quick, device, eval_every):
     est = SpikingDictionaryLearning(n_components=N_ATOMS, lam1=LAM1, eval_every=eval_every, shuffle=False,
                                     device=device, seed=seed, progress=True)
+    ck = experiment_checkpoint("dictionary_learning", quick, seed, device)
+    resumed = bool(ck) and os.path.exists(ck["checkpoint"])
     start = time.perf_counter()
-    est.fit(Xtr, X_val=Xte, **experiment_checkpoint("dictionary_learning", quick, seed, device))
-    return est, time.perf_counter() - start
+    est.fit(Xtr, X_val=Xte, **ck)
+    return est, None if resumed else time.perf_counter() - start
 
 
 def run(out="figures", quick=True, seed=0, device=None):
@@ -104,7 +107,10 @@ def run(out="figures", quick=True, seed=0, device=None):
     end_mb = np.array([m["objective"][-1] for m in mbdl])
     start = np.array([h["objective"][0] for h in hist])
     cons = np.array([h["consistency"].min() for h in hist])
-    rate = size["n_train"] / np.array(secs)
+    timed = [t for t in secs if t is not None]  # (fits resumed from a checkpoint are not timed)
+    builds = [e._net.build_info_ for e in net if getattr(e, "_net", None) is not None]
+    compiled = [b.seconds for b in builds if b is not None and b.compiled]
+    rate = size["n_train"] / np.array(timed or [np.nan])
     fmt = lambda v: f"{np.mean(v):.4g} ({np.min(v):.4g} - {np.max(v):.4g})"  # noqa: E731
     n = size["n_train"]
     rows = [
@@ -121,8 +127,10 @@ def run(out="figures", quick=True, seed=0, device=None):
         {"quantity": "lowest consistency during training (network)", "measured": fmt(cons),
          "paper": "stays near 1 (>= 0.9: this project's acceptance)", "ok": bool(np.all(cons >= 0.9)),
          "figure": path},
-        {"quantity": "training speed (samples/s, C++ standalone, incl. held-out evaluations and compilation)",
-         "measured": fmt(rate), "paper": "-", **({"ok": bool(np.all(np.array(secs) <= 900))} if quick else {}),
+        {"quantity": "training speed (samples/s over the whole fit, held-out evaluations included; "
+                     f"{len(compiled)} of the fits compiled the network, {sum(compiled):.0f} s)",
+         "measured": fmt(rate) + f" ({len(timed)} fits timed)", "paper": "-",
+         **({"ok": bool(np.all(np.array(timed) <= 900))} if quick and timed else {}),
          "figure": path},
     ]
     record_results("dictionary_learning", rows, folder=out,
