@@ -11,7 +11,7 @@ import os
 import re
 import time
 
-__all__ = ["record_results", "write_results_md", "figure_main", "experiment_checkpoint", "set_checkpoint_dir",
+__all__ = ["record_results", "write_results_md", "figure_main", "experiment_checkpoint", "timed_fit", "set_checkpoint_dir",
            "CHECKPOINT_ENV"]
 
 #: environment variable naming the folder where experiments checkpoint their long fits
@@ -38,6 +38,18 @@ def experiment_checkpoint(name, quick, seed, device=None):
     dev = device if isinstance(device, str) or device is None else getattr(device, "name", str(device))
     tag = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{name}-{'quick' if quick else 'full'}-seed{seed}-{dev or 'default'}")
     return {"checkpoint": os.path.join(folder, tag + ".npz"), "resume": True}
+
+
+def timed_fit(fit, name, quick, seed, device=None):
+    """Call ``fit(**experiment_checkpoint(name, quick, seed, device))``; return its wall-clock
+    seconds, or None when it resumed from a checkpoint (its time would not be the fit's)."""
+    import time as _time
+
+    ck = experiment_checkpoint(name, quick, seed, device)
+    resumed = bool(ck) and os.path.exists(ck["checkpoint"])
+    start = _time.perf_counter()
+    fit(**ck)
+    return None if resumed else _time.perf_counter() - start
 
 
 def record_results(section, rows, folder="figures", title=None, command=None):

@@ -17,9 +17,6 @@ and dictionary). Three seeds (patches, initial weights and sample order).
 Usage: python figures/dictionary_learning.py [--full] [--device D] [--seed N] [--out DIR]
 """
 
-import os
-import time
-
 import numpy as np
 
 from brianlearn.datasets.images import image_patches
@@ -28,7 +25,7 @@ from brianlearn.measures import heldout_objective
 from brianlearn.protocols.dictionary import SpikingDictionaryLearning
 from brianlearn.protocols.dictionary_baselines import (minibatch_dictionary_learning, random_dictionary,
                                                        sgd_dictionary_learning)
-from brianlearn.results import experiment_checkpoint, figure_main, record_results
+from brianlearn.results import figure_main, record_results, timed_fit
 
 __all__ = ["run", "patch_sets"]
 
@@ -48,11 +45,7 @@ def patch_sets(n_train, n_val, n_test, seed):
 def _network(Xtr, Xte, seed, quick, device, eval_every):
     est = SpikingDictionaryLearning(n_components=N_ATOMS, lam1=LAM1, eval_every=eval_every, shuffle=False,
                                     device=device, seed=seed, progress=True)
-    ck = experiment_checkpoint("dictionary_learning", quick, seed, device)
-    resumed = bool(ck) and os.path.exists(ck["checkpoint"])
-    start = time.perf_counter()
-    est.fit(Xtr, X_val=Xte, **ck)
-    return est, None if resumed else time.perf_counter() - start
+    return est, timed_fit(lambda **ck: est.fit(Xtr, X_val=Xte, **ck), "dictionary_learning", quick, seed, device)
 
 
 def run(out="figures", quick=True, seed=0, device=None):

@@ -15,13 +15,10 @@ whose consistency stays >= 0.9.
 Usage: python figures/dictionary_tuning.py [--full] [--device D] [--seed N] [--out DIR]
 """
 
-import os
-import time
-
 from brianlearn.figures._plotting import plt, save
 from brianlearn.figures.dictionary_learning import LAM1, N_ATOMS, SIZES, patch_sets
 from brianlearn.protocols.dictionary import PAPER_PHASE_DURATION, SpikingDictionaryLearning
-from brianlearn.results import experiment_checkpoint, figure_main, record_results
+from brianlearn.results import figure_main, record_results, timed_fit
 
 __all__ = ["run"]
 
@@ -40,11 +37,9 @@ def run(out="figures", quick=True, seed=0, device=None):
             est = SpikingDictionaryLearning(n_components=N_ATOMS, lam1=LAM1, eta_d=eta, phase_duration=T,
                                             eval_every=size["eval_every"], shuffle=False, device=device, seed=seed,
                                             progress=True)
-            ck = experiment_checkpoint(f"dictionary_tuning-T{T:g}-eta{eta:g}", quick, seed, device)
-            resumed = bool(ck) and os.path.exists(ck["checkpoint"])
-            start = time.perf_counter()
-            est.fit(Xtr, X_val=Xval, **ck)
-            table[(T, eta)] = {"history": est.history_, "seconds": None if resumed else time.perf_counter() - start}
+            secs = timed_fit(lambda **ck: est.fit(Xtr, X_val=Xval, **ck), f"dictionary_tuning-T{T:g}-eta{eta:g}",
+                             quick, seed, device)
+            table[(T, eta)] = {"history": est.history_, "seconds": secs}
     # ------------------------------------------------------------ figure
     fig, ax = plt().subplots(1, 2, figsize=(9, 3.6))
     for k, ((T, eta), r) in enumerate(table.items()):

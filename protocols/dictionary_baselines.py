@@ -96,20 +96,22 @@ def minibatch_dictionary_learning(X, n_components, lam1, X_val=None, eval_every=
     history = {"samples_seen": [], "objective": []}
     every = eval_every or max(1, len(X) // 10)
     done = 0
-    if X_val is not None:
-        with warnings.catch_warnings():
+
+    def learn(rows):
+        with warnings.catch_warnings():  # its coding step's coordinate descent stops short of its
+            # 1e-8 tolerance on some batches; the held-out codes are solved separately
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.partial_fit(X[:batch_size])  # (scikit-learn initialises its dictionary from the first batch)
+            model.partial_fit(rows)
+
+    if X_val is not None:
+        learn(X[:batch_size])  # (scikit-learn initialises its dictionary from the first batch)
         done = batch_size
         history["samples_seen"].append(done)
         history["objective"].append(heldout_objective(X_val, model.components_, lam1))
     while done < len(X):
         stop = min(len(X), (done // every + 1) * every)
-        with warnings.catch_warnings():  # its coding step's coordinate descent stops short of
-            # its 1e-8 tolerance on some batches; the held-out codes are solved separately
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            for lo in range(done, stop, batch_size):
-                model.partial_fit(X[lo: min(lo + batch_size, stop)])
+        for lo in range(done, stop, batch_size):
+            learn(X[lo: min(lo + batch_size, stop)])
         done = stop
         if X_val is not None:
             history["samples_seen"].append(done)

@@ -125,11 +125,11 @@ class DictionaryNetwork(Protocol):
         M, N, kappa = self.n_features, self.n_components, self.kappa
         T = float(self.phase_duration / TIME_UNIT)
         b.data("x")
-        for name in self.trial_signal_defaults:
+        for name in self.trial_signal_defaults:  # (lam1 is read at trial start, the others at trial end)
             b.trial_signal(name, ended=name != "lam1")
-        b.trial_signal("lam1")
-        models = {name: get_model(name)(kappa=kappa) if "kappa" in get_model(name).parameters else get_model(name)()
-                  for name in ("dl_input", "dl_coding", "dl_feedforward", "dl_feedback", "dl_inhibition")}
+        models = {name: get_model(name) for name in ("dl_input", "dl_coding", "dl_feedforward", "dl_feedback",
+                                                     "dl_inhibition")}
+        models = {name: m(kappa=kappa) if "kappa" in m.parameters else m for name, m in models.items()}
         inp = models["dl_input"].make_group(M, "dl_in", clock=b.clock)
         code = models["dl_coding"].make_group(N, "dl_code", clock=b.clock)
         ff = models["dl_feedforward"].make_synapses(inp, code, "dl_ff", clock=b.clock)
