@@ -6,6 +6,7 @@ The ``brianlearn`` command line.
     brianlearn list                         models and experiments
     brianlearn show MODEL                   equations and parameters (with units)
     brianlearn run EXPERIMENT [--device D] [--quick | --full] [--seed N] [--out DIR]
+    brianlearn reproduce [--full] [--device D] [--out DIR]   every experiment, every RESULTS.md row
     brianlearn demo [--device D] [--out DIR]
     brianlearn build SYSTEM --out DIR       self-contained C++ project (make run)
     brianlearn results DIR                  load an exported project's results
@@ -54,6 +55,24 @@ def _cmd_run(args):
     if getattr(args, "checkpoint_dir", None):
         set_checkpoint_dir(args.checkpoint_dir)
     figures.run_experiment(args.protocol, out=args.out, quick=not args.full, seed=args.seed, device=args.device)
+    return 0
+
+
+def _cmd_reproduce(args):
+    import time
+
+    _device(args)
+    if getattr(args, "checkpoint_dir", None):
+        set_checkpoint_dir(args.checkpoint_dir)
+    start, spent = time.perf_counter(), {}
+    for name in figures.EXPERIMENTS:
+        t = time.perf_counter()
+        figures.run_experiment(name, out=args.out, quick=not args.full, seed=args.seed, device=args.device)
+        spent[name] = time.perf_counter() - t
+        print(f"[brianlearn] reproduce: {name} took {spent[name]:.0f} s", flush=True)
+    total = time.perf_counter() - start
+    print(f"brianlearn reproduce{' --full' if args.full else ''}: every experiment ({', '.join(spent)}) rerun "
+          f"in {total:.0f} s ({total / 60:.1f} min); RESULTS.md: {os.path.join(args.out, 'RESULTS.md')}")
     return 0
 
 
@@ -130,6 +149,15 @@ def _parser():
     sp.add_argument("--checkpoint-dir", default=None, metavar="DIR",
                     help="checkpoint the long fits in DIR; the same command resumes an interrupted run")
     sp.set_defaults(func=_cmd_run)
+    sp = sub.add_parser("reproduce", help="rerun every experiment: every figure and every RESULTS.md row",
+                        description="Rerun every experiment from scratch (in the order of 'brianlearn list'), "
+                        "regenerating every figure and every row of RESULTS.md; prints the run time.")
+    device_opts(sp)
+    sp.add_argument("--full", action="store_true", help="the paper's sizes (default: quick; sections *_full)")
+    sp.add_argument("--out", default="figures", help="folder for figures (default: figures)")
+    sp.add_argument("--checkpoint-dir", default=None, metavar="DIR",
+                    help="checkpoint the long fits in DIR; the same command resumes an interrupted run")
+    sp.set_defaults(func=_cmd_reproduce)
     sp = sub.add_parser("demo", help="small two-phase learning run", description="Train a small spiking "
                         "network with the contrastive delta rule, print what it learned, write a figure.")
     device_opts(sp)

@@ -132,6 +132,8 @@ class _CompiledRun:
             if key not in state:
                 raise ValueError(f"{type(p).__name__}.initial_state() has no value for learned '{key}'.")
             _check_size(key, state[key], size)
+            if not self.config.standalone:  # (standalone: the created size is checked after the run)
+                _check_created_size(key, obj, var, size, np.size(obj.variables[var].get_value()))
             # standalone: arrays are baked into static_arrays/ (values not in the code, so the
             # build cache stays valid); single values would be literals in the code, so they
             # only go in through run_args
@@ -203,8 +205,10 @@ class _CompiledRun:
 
     def _read(self):
         b = self.builder
-        state = {key: np.array(obj.variables[var].get_value(), dtype=float).reshape(-1)
-                 for key, (obj, var, size) in b.learned.items()}
+        state = {}
+        for key, (obj, var, size) in b.learned.items():
+            state[key] = np.array(obj.variables[var].get_value(), dtype=float).reshape(-1)
+            _check_created_size(key, obj, var, size, state[key].size)
         records = {}
         for key, mon in b.records.items():
             var = key.split(".", 1)[1]
@@ -219,6 +223,14 @@ def _check_size(key, value, size):
     if not np.all(np.isfinite(value)):
         raise ValueError(f"Learned variable '{key}' contains NaN or infinite values.")
     return value
+
+
+def _check_created_size(key, obj, var, size, created):
+    """Refuse a learned variable whose declared ``size`` is not what the network created (a
+    standalone binary would only print an error and carry on with default values)."""
+    if created != size:
+        raise ValueError(f"Learned variable '{key}' was declared with size={size} (NetworkBuilder.learn), but "
+                         f"'{obj.name}' has {created} values of '{var}': declare the size its connect() creates.")
 
 
 def _set(obj, var, value):

@@ -11,7 +11,7 @@ import os
 import re
 import time
 
-__all__ = ["record_results", "write_results_md", "figure_main", "experiment_checkpoint", "timed_fit", "set_checkpoint_dir",
+__all__ = ["sized", "record_results", "write_results_md", "render_results_md", "figure_main", "experiment_checkpoint", "timed_fit", "set_checkpoint_dir",
            "CHECKPOINT_ENV"]
 
 #: environment variable naming the folder where experiments checkpoint their long fits
@@ -52,6 +52,12 @@ def timed_fit(fit, name, quick, seed, device=None):
     return None if resumed else _time.perf_counter() - start
 
 
+def sized(name, quick):
+    """``name`` for a quick run, ``name + '_full'`` for the paper's sizes: the section and figure
+    names a ``--full`` run writes, so that it never overwrites the quick rows."""
+    return name if quick else f"{name}_full"
+
+
 def record_results(section, rows, folder="figures", title=None, command=None):
     """Store one experiment's rows.
 
@@ -68,7 +74,10 @@ def record_results(section, rows, folder="figures", title=None, command=None):
         The command that regenerates the numbers.
     """
     os.makedirs(os.path.join(folder, "results"), exist_ok=True)
-    payload = {"section": section, "title": title or section, "command": command,
+    title = title or section
+    if section.endswith("_full") and "--full" not in title:  # (`sized`: the paper's sizes)
+        title += " (--full)"
+    payload = {"section": section, "title": title, "command": command,
                "date": time.strftime("%Y-%m-%d"), "rows": rows}
     with open(os.path.join(folder, "results", f"{section}.json"), "w") as f:
         json.dump(payload, f, indent=1, default=str)
@@ -82,7 +91,15 @@ def _fmt(value):
 
 
 def write_results_md(folder="figures"):
-    """Write ``<folder>/RESULTS.md`` from all recorded sections; returns its path."""
+    """Write ``<folder>/RESULTS.md`` from all recorded sections (`render_results_md`); returns its path."""
+    path = os.path.join(folder, "RESULTS.md")
+    with open(path, "w") as f:
+        f.write(render_results_md(folder))
+    return path
+
+
+def render_results_md(folder="figures"):
+    """The text of ``RESULTS.md``: every section stored in ``<folder>/results/*.json``, in name order."""
     rdir = os.path.join(folder, "results")
     sections = []
     if os.path.isdir(rdir):
@@ -105,10 +122,7 @@ def write_results_md(folder="figures"):
         if figs:
             lines += [""] + [f"![{os.path.basename(f)}]({os.path.relpath(f, folder)})" for f in figs]
         lines.append("")
-    path = os.path.join(folder, "RESULTS.md")
-    with open(path, "w") as f:
-        f.write("\n".join(lines))
-    return path
+    return "\n".join(lines)
 
 
 def figure_main(func, doc, argv=None, options=None):

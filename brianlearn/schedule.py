@@ -16,7 +16,32 @@ import numpy as np
 from brian2 import Quantity, ms, second
 from brian2.units.fundamentalunits import get_dimensions
 
-__all__ = ["Phase", "Schedule", "gate_statements"]
+__all__ = ["Phase", "Schedule", "gate_statements", "aligned_dt"]
+
+
+def aligned_dt(dt, counts, max_ulps=256):
+    """``dt`` moved by at most ``max_ulps`` floating-point steps so that ``(n * dt) / dt == n``
+    exactly for every ``n`` in ``counts`` and ``(n * dt) / (m * dt) == n / m`` for each pair that
+    divides: a relative change below 1e-13, so the simulation is the same.
+
+    Brian2 compares a `TimedArray`'s ``dt`` with the clock's by an exact float division and warns
+    "time grids not aligned" otherwise (``0.5 s / 10 us = 49999.99999999999``), although the grids
+    are the same. ``dt`` itself is returned when no such value is near.
+    """
+    counts = sorted(set(int(n) for n in counts))
+    pairs = [(n, m) for n in counts for m in counts if n > m and n % m == 0]
+
+    def exact(step):
+        return (all((n * step) / step == n for n in counts)
+                and all((n * step) / (m * step) == n // m for n, m in pairs))
+
+    up = down = float(dt)
+    for _ in range(max_ulps + 1):
+        for c in (up, down):
+            if exact(c):
+                return Quantity(c, dim=get_dimensions(dt))
+        up, down = np.nextafter(up, np.inf), np.nextafter(down, -np.inf)
+    return dt
 
 
 @dataclass
@@ -87,6 +112,9 @@ class Schedule:
                 self.signal_dims[key] = dim
         #: slot length: the largest step count dividing every phase boundary
         self.slot_steps = math.gcd(*self.steps)
+        #: the time step, moved by a few floating-point steps where that makes the trial and slot
+        #: lengths exact multiples of it (`aligned_dt`)
+        self.dt = aligned_dt(dt, [self.steps_per_trial, self.slot_steps])
 
     # ------------------------------------------------------------------ timing
     @property

@@ -17,7 +17,7 @@ from brian2 import ms, second
 
 from brianlearn.figures._plotting import plt, save
 from brianlearn.protocols.demo import ContrastiveDemo, DemoNetwork, target_rates, teacher_task
-from brianlearn.results import figure_main, record_results
+from brianlearn.results import figure_main, record_results, sized
 
 __all__ = ["run", "example_network"]
 
@@ -33,7 +33,7 @@ def example_network(quick=True, seed=0, device=None):
     return DemoNetwork(eta=ETA, window=WINDOW, settle=SETTLE, dt=DT, device=device, seed=seed), {"x": X, "y": Y}
 
 
-def _figure(out, gap, target, before, after):
+def _figure(out, gap, target, before, after, quick=True):
     fig, ax = plt().subplots(1, 2, figsize=(9, 3.6))
     k = 20
     smooth = np.convolve(gap, np.ones(k) / k, mode="valid")
@@ -48,7 +48,7 @@ def _figure(out, gap, target, before, after):
     ax[1].set(xlabel="target rate (Hz)", ylabel="free-phase rate (Hz)", title="Held-out samples")
     ax[1].legend(frameon=False)
     fig.tight_layout()
-    return save(fig, out, "demo.png", dpi=120)
+    return save(fig, out, sized("demo", quick) + ".png", dpi=120)
 
 
 def run(out="figures", quick=True, seed=0, device=None, progress=True):
@@ -93,10 +93,10 @@ def run(out="figures", quick=True, seed=0, device=None, progress=True):
     print("  sample  target (Hz)        predicted after learning (Hz)")
     for k in range(3):
         print(f"  {k:>6}  {np.array2string(target[k], precision=1):<18} {np.array2string(after[k], precision=1)}")
-    path = _figure(out or "figures", gap, target, before, after)
+    path = _figure(out or "figures", gap, target, before, after, quick=quick)
     print(f"  figure: {path}")
     result["figure"] = path
-    record_results("demo", [
+    record_results(sized("demo", quick), [
         {"quantity": f"output rate RMSE on {N_TEST} held-out samples, before learning (Hz)",
          "measured": result["rmse_before_hz"], "paper": "-", "figure": path},
         {"quantity": f"output rate RMSE after {n_train} samples of contrastive delta-rule learning (Hz)",

@@ -10,8 +10,9 @@ Here: patches of scikit-learn's two sample photographs (`image_patches`: mean-re
 norm, 128 channels), lam1 = 0.1; a training set, a validation set (only to choose SGD's
 learning rate, from `SGD_ETAS`) and a held-out set (the reported objective, codes re-solved
 exactly for unit-norm atoms); the network with its defaults (phase_duration = 100, eta_d = 0.02,
-eta_h = 15 eta_d, lam2 = 0, consistent init: the values DESIGN.md section 4.2 measured, not
-tuned on these sets); scikit-learn's ``MiniBatchDictionaryLearning`` (batch 16, positive code
+eta_h = 15 eta_d, lam2 = DEFAULT_LAM2 = 0.002, consistent init: eta_d and the phase length chosen on
+the first seed's validation set by `dictionary_tuning`, lam2 by `dictionary_symmetry`, never on the
+held-out set); scikit-learn's ``MiniBatchDictionaryLearning`` (batch 16, positive code
 and dictionary). Three seeds (patches, initial weights and sample order).
 
 Usage: python figures/dictionary_learning.py [--full] [--device D] [--seed N] [--out DIR]
@@ -25,7 +26,7 @@ from brianlearn.measures import heldout_objective
 from brianlearn.protocols.dictionary import SpikingDictionaryLearning
 from brianlearn.protocols.dictionary_baselines import (minibatch_dictionary_learning, random_dictionary,
                                                        sgd_dictionary_learning)
-from brianlearn.results import figure_main, record_results, timed_fit
+from brianlearn.results import figure_main, record_results, sized, timed_fit
 
 __all__ = ["run", "patch_sets"]
 
@@ -93,7 +94,7 @@ def run(out="figures", quick=True, seed=0, device=None):
     ax[2].imshow(grid, cmap="gray", vmin=-1, vmax=1)
     ax[2].set(title="64 learned atoms (largest norm)", xticks=[], yticks=[])
     fig.tight_layout()
-    path = save(fig, out, "dictionary_learning.png", dpi=120)
+    path = save(fig, out, sized("dictionary_learning", quick) + ".png", dpi=120)
     # ------------------------------------------------------------ rows
     end_net = np.array([h["objective"][-1] for h in hist])
     end_sgd = np.array([g["objective"][-1] for g in sgd])
@@ -126,7 +127,7 @@ def run(out="figures", quick=True, seed=0, device=None):
          **({"ok": bool(np.all(np.array(timed) <= 900))} if quick and timed else {}),
          "figure": path},
     ]
-    record_results("dictionary_learning", rows, folder=out,
+    record_results(sized("dictionary_learning", quick), rows, folder=out,
                    title="Dictionary learning by a two-phase spiking network (Lin & Tang 2018)",
                    command="brianlearn run dictionary" + ("" if quick else " --full"))
     for r in rows:

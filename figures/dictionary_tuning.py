@@ -6,7 +6,7 @@ measured (Numba) that 20 units leave the inhibition gradient dominated by rate q
 that 100 units reach SGD's objective with consistency above 0.9 at eta_D = 0.02.
 
 Here: the network of `dictionary_learning` (256 atoms, 8x8 patches, lam1 = 0.1, eta_H = 15
-eta_D, lam2 = 0, consistent init) trained on the first seed's training set for each eta_D in
+eta_D, the default lam2, consistent init) trained on the first seed's training set for each eta_D in
 `ETAS` and each phase length in `PHASES`; the objective on the *validation* set (never the
 held-out set of `dictionary_learning`) and the lowest consistency during training. The default
 of `SpikingDictionaryLearning` is the setting with the lowest validation objective among those
@@ -18,7 +18,7 @@ Usage: python figures/dictionary_tuning.py [--full] [--device D] [--seed N] [--o
 from brianlearn.figures._plotting import plt, save
 from brianlearn.figures.dictionary_learning import LAM1, N_ATOMS, SIZES, patch_sets
 from brianlearn.protocols.dictionary import PAPER_PHASE_DURATION, SpikingDictionaryLearning
-from brianlearn.results import figure_main, record_results, timed_fit
+from brianlearn.results import figure_main, record_results, sized, timed_fit
 
 __all__ = ["run"]
 
@@ -52,7 +52,7 @@ def run(out="figures", quick=True, seed=0, device=None):
     ax[1].axhline(0.9, color="k", lw=0.5)
     ax[0].legend(frameon=False, fontsize=7)
     fig.tight_layout()
-    path = save(fig, out, "dictionary_tuning.png", dpi=120)
+    path = save(fig, out, sized("dictionary_tuning", quick) + ".png", dpi=120)
     # ------------------------------------------------------------ rows
     ok = {key: r for key, r in table.items() if r["history"]["consistency"].min() >= 0.9}
     best = min(ok or table, key=lambda key: table[key]["history"]["objective"][-1])
@@ -64,7 +64,7 @@ def run(out="figures", quick=True, seed=0, device=None):
             for (T, eta), r in table.items()]
     rows.append({"quantity": "chosen (lowest validation objective with consistency >= 0.9)",
                  "measured": f"T = {best[0]:g}, eta_D = {best[1]:g}", "paper": "-", "figure": path})
-    record_results("dictionary_tuning", rows, folder=out,
+    record_results(sized("dictionary_tuning", quick), rows, folder=out,
                    title="Dictionary learning: learning rate and phase length on the validation set",
                    command="brianlearn run dictionary" + ("" if quick else " --full"))
     for r in rows:

@@ -30,7 +30,7 @@ from brianlearn.figures._plotting import plt
 from brianlearn.figures.eqprop_rate import curves_figure, prediction_figure
 from brianlearn.protocols.eqprop import EquilibriumPropagation, LIFEPNetwork, linear_baseline
 from brianlearn.protocols.eqprop_lif import default_etas
-from brianlearn.results import experiment_checkpoint, figure_main, record_results
+from brianlearn.results import experiment_checkpoint, figure_main, record_results, sized
 
 __all__ = ["run"]
 
@@ -65,11 +65,11 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False, anneal=0
           f"{res['final']:.3g} after {epochs}x{N_TRAIN} samples ({res['seconds']:.0f} s)")
     # ---- the figures
     os.makedirs(out, exist_ok=True)
-    f_curve = os.path.join(out, "eqprop_lif_learning_curve.png")
+    f_curve = os.path.join(out, sized("eqprop_lif_learning_curve", quick) + ".png")
     curves_figure(f_curve, {"LIF, 300 hidden": h}, {"linear": res["linear"], "backprop": np.nan})
-    f_pred = os.path.join(out, "eqprop_lif_predictions.png")
+    f_pred = os.path.join(out, sized("eqprop_lif_predictions", quick) + ".png")
     prediction_figure(f_pred, {"LIF, 300 hidden": net}, n_grid=15)
-    f_raster = os.path.join(out, "eqprop_lif_raster.png")
+    f_raster = os.path.join(out, sized("eqprop_lif_raster", quick) + ".png")
     raster_figure(f_raster, net, Xte[:1], Yte[:1], device)
     # ---- the rows
     q = max(1, (len(val) - 1) // 4)
@@ -89,7 +89,7 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False, anneal=0
     rows.append({"quantity": "LIF EP held-out MSE / rate EP (20 hidden, all layers) held-out MSE"
                  + ("" if rate else " (rate network not run)"), "measured": res["final"] / rate if rate else "-",
                  "paper": "spiking results not as good as rate-based (seed 003)", "figure": f_raster})
-    record_results("eqprop_lif", rows, folder=out, title="Equilibrium propagation, LIF network "
+    record_results(sized("eqprop_lif", quick), rows, folder=out, title="Equilibrium propagation, LIF network "
                    "(Mesnard, Gerstner & Brea 2016)", command="brianlearn run eqprop" + ("" if quick else " --full"))
     res["figures"] = [f_curve, f_pred, f_raster]
     return res

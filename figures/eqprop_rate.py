@@ -24,7 +24,7 @@ from brianlearn.datasets.regression import arm_targets, regression_task, two_lin
 from brianlearn.figures._plotting import plt
 from brianlearn.protocols.eqprop import (EquilibriumPropagation, RateEPNetwork, RateEPReference, backprop_baseline,
                                          linear_baseline)
-from brianlearn.results import experiment_checkpoint, figure_main, record_results
+from brianlearn.results import experiment_checkpoint, figure_main, record_results, sized
 
 __all__ = ["run", "example_network", "RATE_FINDINGS", "curves_figure", "prediction_figure"]
 
@@ -80,9 +80,9 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False):
               f"{res[label]['numpy_batch20']:.3g} (NumPy, minibatches of 20)")
     # ---- the figures
     os.makedirs(out, exist_ok=True)
-    f_curve = os.path.join(out, "eqprop_learning_curves.png")
+    f_curve = os.path.join(out, sized("eqprop_learning_curves", quick) + ".png")
     curves_figure(f_curve, curves, res)
-    f_pred = os.path.join(out, "eqprop_predictions.png")
+    f_pred = os.path.join(out, sized("eqprop_predictions", quick) + ".png")
     prediction_figure(f_pred, {"rate, 20 hidden": nets["20 hidden, all layers learned"],
                                "rate, no hidden": nets["no hidden layer"]})
     # ---- the rows
@@ -108,7 +108,7 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False):
         rows.append({"quantity": f"NumPy reference (minibatches of 20, 5x20000 samples), {label}, held-out MSE",
                      "measured": res[label]["numpy_batch20"],
                      "paper": "spec: 5e-4 - 1e-3" if label == "20 hidden, all layers learned" else "-"})
-    record_results("eqprop_rate", rows, folder=out, title="Equilibrium propagation, rate network "
+    record_results(sized("eqprop_rate", quick), rows, folder=out, title="Equilibrium propagation, rate network "
                    "(Scellier & Bengio 2017; Mesnard et al. 2016)",
                    command="brianlearn run eqprop" + ("" if quick else " --full"))
     res["figures"] = [f_curve, f_pred]

@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 from brianlearn.figures._plotting import plt, save
 from brianlearn.measures import sparse_coding_objective
 from brianlearn.protocols.lca import DEFAULT_DURATION, lasso_reference, spiking_sparse_encode
-from brianlearn.results import figure_main, record_results
+from brianlearn.results import figure_main, record_results, sized
 
 __all__ = ["run", "random_problems", "fista"]
 
@@ -103,7 +103,7 @@ def run(out="figures", quick=True, seed=0, device=None):
               title="Against FISTA")
     ax[1].legend(frameon=False)
     fig.tight_layout()
-    path = save(fig, out, "lca_convergence.png", dpi=120)
+    path = save(fig, out, sized("lca_convergence", quick) + ".png", dpi=120)
     # ------------------------------------------------------------ rows
     i50 = DURATIONS.index(DEFAULT_DURATION)
     target = spiking[:, i50]
@@ -126,7 +126,7 @@ def run(out="figures", quick=True, seed=0, device=None):
         {"quantity": "wall-clock time per sample FISTA needs for the same error (s, NumPy, 1 BLAS thread)",
          "measured": fmt(fista_needed), "paper": "spiking LCA faster early than FISTA on one core", "figure": path},
     ]
-    record_results("lca_convergence", rows, folder=out,
+    record_results(sized("lca_convergence", quick), rows, folder=out,
                    title="Spiking LCA: convergence to the LASSO optimum (Tang, Lin & Davies 2017)",
                    command="brianlearn run lca" + ("" if quick else " --full"))
     for r in rows:

@@ -20,7 +20,7 @@ from brianlearn.datasets.images import rotated_image_manifold
 from brianlearn.figures._plotting import plt
 from brianlearn.measures import bump_statistics
 from brianlearn.protocols.nsm import SpikingNSM, elastic_net_reference, spiking_elastic_net
-from brianlearn.results import experiment_checkpoint, figure_main, record_results
+from brianlearn.results import experiment_checkpoint, figure_main, record_results, sized
 
 __all__ = ["run", "single_fraction"]
 
@@ -65,7 +65,7 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
           f"responses: rel. error {err:.4f} ({time.time() - start:.0f} s)", flush=True)
     # ---- the figure
     os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "nsm_manifold.png")
+    path = os.path.join(out, sized("nsm_manifold", quick) + ".png")
     pyplot = plt()
     fig = pyplot.figure(figsize=(13, 4))
     gs = fig.add_gridspec(2, 8, width_ratios=[1, 1, 1, 1, 1, 1, 0.2, 5])
@@ -93,7 +93,7 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
     print(f"  figure: {path}")
     # ---- the rows
     if record:
-        record_results("nsm_manifold", [
+        record_results(sized("nsm_manifold", quick), [
             {"quantity": "active units (respond to some angle), of 100", "measured": int(act.sum()), "paper": "-",
              "figure": path},
             {"quantity": "fraction of active units whose response (support y > 0) is one contiguous bump over angle",

@@ -19,7 +19,7 @@ import numpy as np
 
 from brianlearn.figures._plotting import plt
 from brianlearn.protocols.nsm import solver_check_problems, spiking_elastic_net
-from brianlearn.results import figure_main, record_results
+from brianlearn.results import figure_main, record_results, sized
 
 __all__ = ["run"]
 
@@ -52,10 +52,10 @@ def run(out="figures", quick=True, seed=0, device=None, ks=None, n_sets=N_SETS, 
             print(f"  solver check k={k:>3} reset={reset:<8}: median error {np.median(e):.4f}, max {e.max():.4f} "
                   f"({n_sets} sets, {time.time() - start:.0f} s)", flush=True)
     os.makedirs(os.path.join(out, "results"), exist_ok=True)  # the raw errors, to redraw the figure
-    np.savez(os.path.join(out, "results", "nsm_solver_check_errors.npz"),
+    np.savez(os.path.join(out, "results", sized("nsm_solver_check_errors", quick) + ".npz"),
              **{f"{r}_{k}": errors[r][k] for r in resets for k in ks})
     # ---- the figure
-    path = os.path.join(out, "nsm_solver_check.png")
+    path = os.path.join(out, sized("nsm_solver_check", quick) + ".png")
     pyplot = plt()
     fig, ax = pyplot.subplots(figsize=(7.5, 4.4))
     colors = {"subtract": "C0", "zero": "C3"}
@@ -98,7 +98,7 @@ def run(out="figures", quick=True, seed=0, device=None, ks=None, n_sets=N_SETS, 
             rows.append({"quantity": f"k = {k}: median / max error per reset",
                          "measured": "; ".join(f"{r}: {np.median(errors[r][k]):.4f} / {errors[r][k].max():.4f}"
                                                for r in resets), "paper": "-", "figure": path})
-        record_results("nsm_solver_check", rows, folder=out,
+        record_results(sized("nsm_solver_check", quick), rows, folder=out,
                        title="NSM: spiking non-negative elastic net vs convex solver (Pehlevan 2019, Fig. 2)",
                        command="python figures/nsm_solver_check.py" + ("" if quick else " --full"))
     return errors

@@ -40,7 +40,7 @@ from brianlearn.datasets.images import load_digits_data, load_whitened_images, w
 from brianlearn.figures._plotting import plt
 from brianlearn.measures import mean_cosine, orientation_selectivity, spatial_spread
 from brianlearn.protocols.nsm import SpikingNSM
-from brianlearn.results import experiment_checkpoint, figure_main, record_results
+from brianlearn.results import experiment_checkpoint, figure_main, record_results, sized
 
 __all__ = ["run", "PARTS"]
 
@@ -204,7 +204,7 @@ def run(out="figures", quick=True, seed=0, device=None, record=True, parts=PARTS
     duration, dt = TIMES_QUICK if quick else TIMES_FULL
     eta = 1e-3 if quick else "paper"  # quick: the paper's first phase only
     os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "nsm_sparse_features.png")
+    path = os.path.join(out, sized("nsm_sparse_features", quick) + ".png")
     # ---- the runs
     res, rows = {}, {}
     if "digits" in parts:
@@ -224,7 +224,7 @@ def run(out="figures", quick=True, seed=0, device=None, record=True, parts=PARTS
             for name in PARTS:
                 if name not in rows:  # the digits rows start with 'digits', the others are the patches'
                     rows[name] = [r for r in kept if r["quantity"].startswith("digits") == (name == "digits")]
-        record_results("nsm_sparse_features", rows.get("digits", []) + rows.get("patches", []),
+        record_results(sized("nsm_sparse_features", quick), rows.get("digits", []) + rows.get("patches", []),
                        folder=out,
                        title="NSM: sparse features, digits and whitened natural-image patches (Pehlevan 2019, Fig. 3)",
                        command="python figures/nsm_sparse_features.py" + ("" if quick else " --full"))

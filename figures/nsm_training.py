@@ -18,7 +18,7 @@ import numpy as np
 from brianlearn.datasets.images import load_digits_data
 from brianlearn.figures._plotting import plt
 from brianlearn.protocols.nsm import AnalogNSM, NSMNetwork, SpikingNSM
-from brianlearn.results import experiment_checkpoint, figure_main, record_results
+from brianlearn.results import experiment_checkpoint, figure_main, record_results, sized
 
 __all__ = ["run", "example_network"]
 
@@ -56,7 +56,7 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
           f"initial {hs[0, 1]:.1f}; spiking fit {t_spk:.0f} s")
     # ---- the figure
     os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "nsm_training.png")
+    path = os.path.join(out, sized("nsm_training", quick) + ".png")
     pyplot = plt()
     fig, ax = pyplot.subplots(figsize=(5, 3.5))
     ax.plot(hs[:, 0], hs[:, 1], "o-", label=f"Spiking NSM (tau={duration}, dtau={dt})")
@@ -70,7 +70,7 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
     pyplot.close(fig)
     # ---- the rows
     if record:
-        record_results("nsm_training", [
+        record_results(sized("nsm_training", quick), [
             {"quantity": f"held-out NSM cost after {n_train} samples, spiking", "measured": float(hs[-1, 1]),
              "paper": "-", "figure": path},
             {"quantity": "held-out NSM cost, analog NumPy network (same data, seed, rates)",

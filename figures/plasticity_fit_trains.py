@@ -17,7 +17,7 @@ from brianlearn.figures._plotting import save
 from brianlearn.figures.plasticity_compare import plot_sjostrom
 from brianlearn.protocols.plasticity import compare, fit
 from brianlearn.protocols.plasticity.fitting import format_parameter
-from brianlearn.results import figure_main, record_results
+from brianlearn.results import figure_main, record_results, sized
 
 __all__ = ["run"]
 
@@ -33,9 +33,9 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
     res = fit(SYNAPSE, "sjostrom_2001", NAMES, initial=START, pairing="trains", device=device)
     print(res.summary())
     reg = compare(res.model, "sjostrom_2001", pairing="regular60", device=device)
-    path = plot(out, res, reg)
+    path = plot(out, res, reg, quick=quick)
     if record:
-        record_results("plasticity_fit_trains", rows(res, reg, path), folder=out,
+        record_results(sized("plasticity_fit_trains", quick), rows(res, reg, path), folder=out,
                        title="Plasticity: triplet rule fitted to the experiment's own protocol",
                        command="python figures/plasticity_fit_trains.py")
     return {"fit": res, "regular60": reg, "figure": path}
@@ -46,7 +46,7 @@ def _fitted(res):
 
 
 # ----------------------------------------------------------------------------- plot
-def plot(out, res, reg):
+def plot(out, res, reg, quick=True):
     """Published versus fitted parameters on the data; returns the PNG's path."""
     fig, _ = plot_sjostrom([
         (res.before.model, ":s", dict(ms=3, color="C3",
@@ -56,7 +56,7 @@ def plot(out, res, reg):
                                label=f"fitted, run with 60 regular pairings: {reg.n_within_sem}/10"))])
     fig.suptitle("triplet rule fitted to the experiment's protocol: " + _fitted(res), fontsize=9)
     fig.tight_layout()
-    return save(fig, out, "plasticity_fit_trains.png", dpi=120)
+    return save(fig, out, sized("plasticity_fit_trains", quick) + ".png", dpi=120)
 
 
 # ----------------------------------------------------------------------------- rows

@@ -21,7 +21,7 @@ from brianlearn.devices import resolve_device
 from brianlearn.figures._plotting import save
 from brianlearn.figures.plasticity_compare import plot_sjostrom
 from brianlearn.protocols.plasticity import compare
-from brianlearn.results import figure_main, record_results
+from brianlearn.results import figure_main, record_results, sized
 
 __all__ = ["run"]
 
@@ -46,20 +46,20 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
             comp = compare(synapse, "sjostrom_2001", params=params, pairing=pairing, device=device)
             runs[(params, pairing)] = comp
             print(comp.summary())
-    path = plot(out, runs)
+    path = plot(out, runs, quick=quick)
     data = datasets.load("sjostrom_2001")
     pair60 = runs[("bi_poo_1998", "regular60")]
     hf = (data["dt_ms"] == -10) & (data["frequency_hz"] >= 40)
     pair_fails = bool(np.all(np.abs(pair60.model[hf] - data["change_percent"][hf]) > data["sem_percent"][hf]))
     if record:
-        record_results("plasticity_frequency", rows(device, runs, hf, pair_fails, path), folder=out,
+        record_results(sized("plasticity_frequency", quick), rows(device, runs, hf, pair_fails, path), folder=out,
                        title="Plasticity: pair and triplet rules versus Sjöström et al. (2001)",
                        command="python figures/plasticity_frequency.py")
     return {"comparisons": runs, "figure": path, "pair_fails_high_frequency": pair_fails}
 
 
 # ----------------------------------------------------------------------------- plot
-def plot(out, runs):
+def plot(out, runs, quick=True):
     """The data with the curves of `STYLES`; returns the PNG's path."""
     curves = [(runs[key].model, ls, dict(marker="s", ms=3, color=color,
                                          label=f"{lab} (RMSE {runs[key].rmse:.0f} %, {runs[key].n_within_sem}/10 "
@@ -67,7 +67,7 @@ def plot(out, runs):
               for key, (color, ls, lab) in STYLES.items()]
     fig, _ = plot_sjostrom(curves)
     fig.tight_layout()
-    return save(fig, out, "plasticity_frequency.png", dpi=120)
+    return save(fig, out, sized("plasticity_frequency", quick) + ".png", dpi=120)
 
 
 # ----------------------------------------------------------------------------- rows

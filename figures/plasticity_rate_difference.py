@@ -20,7 +20,7 @@ import numpy as np
 from brianlearn.devices import resolve_device
 from brianlearn.figures._plotting import plt, save
 from brianlearn.protocols.plasticity import rate_difference
-from brianlearn.results import figure_main, record_results
+from brianlearn.results import figure_main, record_results, sized
 
 __all__ = ["run"]
 
@@ -37,16 +37,16 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
     print(f"STDP versus rate-difference prediction over {n_pairs} rate pairs ({n_repeats} synapses each): "
           f"correlation {r['correlation']:.3f}; after removing the Hebbian term, correlation with "
           f"r_pre dr_post int(tau K) {r['correlation_rate_term']:.3f}")
-    r["figure"] = path = plot(out, r)
+    r["figure"] = path = plot(out, r, quick=quick)
     if record:
-        record_results("plasticity_rate_difference", rows(device, r, path), folder=out,
+        record_results(sized("plasticity_rate_difference", quick), rows(device, r, path), folder=out,
                        title="Plasticity: STDP and rate differences (Xie & Seung 2000; Bengio et al. 2017)",
                        command="python figures/plasticity_rate_difference.py")
     return r
 
 
 # ----------------------------------------------------------------------------- plot
-def plot(out, r):
+def plot(out, r, quick=True):
     """Measured versus predicted (left), contrastive part (right); returns the PNG's path."""
     fig, ax = plt().subplots(1, 2, figsize=(10, 4))
     panels = ((r["predicted"], r["measured"], "C0"), (r["rate_difference"], r["measured"] - r["hebbian"], "C3"))
@@ -59,7 +59,7 @@ def plot(out, r):
     ax[1].set(xlabel="r_pre Δr_post ∫τK(τ)dτ (%)", ylabel="measured minus Hebbian term (%)",
               title=f"contrastive part: correlation {r['correlation_rate_term']:.3f}")
     fig.tight_layout()
-    return save(fig, out, "plasticity_rate_difference.png", dpi=120)
+    return save(fig, out, sized("plasticity_rate_difference", quick) + ".png", dpi=120)
 
 
 # ----------------------------------------------------------------------------- rows

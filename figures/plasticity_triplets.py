@@ -17,7 +17,7 @@ import numpy as np
 
 from brianlearn.figures._plotting import plt, save
 from brianlearn.protocols.plasticity import compare
-from brianlearn.results import figure_main, record_results
+from brianlearn.results import figure_main, record_results, sized
 
 __all__ = ["run"]
 
@@ -33,18 +33,18 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
     pair = compare(PAIR[0], "wang_2005", params=PAIR[1], device=device)
     print(trip.summary())
     print(pair.summary())
-    path = plot(out, trip, pair)
+    path = plot(out, trip, pair, quick=quick)
     ppp = np.array([lab.startswith("post-pre-post") for lab in trip.labels])
     asym = float(trip.model[ppp].mean() - trip.model[~ppp].mean())
     if record:
-        record_results("plasticity_triplets", rows(trip, pair, asym, path), folder=out,
+        record_results(sized("plasticity_triplets", quick), rows(trip, pair, asym, path), folder=out,
                        title="Plasticity: triplet rule versus Wang et al. (2005) triplets",
                        command="python figures/plasticity_triplets.py")
     return {"triplet": trip, "pair": pair, "figure": path}
 
 
 # ----------------------------------------------------------------------------- plot
-def plot(out, trip, pair):
+def plot(out, trip, pair, quick=True):
     """Bars of data and both models per triplet; returns the PNG's path."""
     fig, ax = plt().subplots(figsize=(6.5, 3.8))
     x = np.arange(len(trip.data))
@@ -57,7 +57,7 @@ def plot(out, trip, pair):
     ax.axhline(0, color="k", lw=0.6)
     ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
-    return save(fig, out, "plasticity_triplets.png", dpi=120)
+    return save(fig, out, sized("plasticity_triplets", quick) + ".png", dpi=120)
 
 
 # ----------------------------------------------------------------------------- rows

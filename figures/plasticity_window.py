@@ -21,7 +21,7 @@ from brianlearn.datasets import plasticity as datasets
 from brianlearn.devices import resolve_device
 from brianlearn.figures._plotting import plt, save
 from brianlearn.protocols.plasticity import fit, parameter_sets, stdp_window, synthetic_window_dataset
-from brianlearn.results import figure_main, record_results
+from brianlearn.results import figure_main, record_results, sized
 
 __all__ = ["run", "bi_poo_fit"]
 
@@ -65,11 +65,11 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
     print(f"pair STDP ('bi_poo_1998') versus the Bi & Poo fit at {len(dts)} dt: max relative deviation "
           f"{rel.max():.2e}")
     print(res.summary())
-    path = plot(out, table, values[len(table):], rel, synth0, res, errors)
+    path = plot(out, table, values[len(table, quick=quick):], rel, synth0, res, errors)
     print(f"fit over {N_SEEDS} noise seeds: all four parameters within 5 % in {100 * frac:.0f} % of them "
           f"(largest error {100 * all_errors.max():.1f} %)")
     if record:
-        record_results("plasticity_window", rows(device, len(dts), rel, errors, frac, all_errors, res, path),
+        record_results(sized("plasticity_window", quick), rows(device, len(dts), rel, errors, frac, all_errors, res, path),
                        folder=out, title="Plasticity: pair STDP versus the Bi & Poo (1998) window",
                        command="python figures/plasticity_window.py")
     return {"max_rel_deviation": float(rel.max()), "fit_errors": errors, "fit": res, "figure": path,
@@ -77,7 +77,7 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
 
 
 # ----------------------------------------------------------------------------- plot
-def plot(out, table, curve, rel, synth, res, errors):
+def plot(out, table, curve, rel, synth, res, errors, quick=True):
     """Window (left) and the fit to synthetic data (right); returns the PNG's path."""
     fig, ax = plt().subplots(1, 2, figsize=(10, 3.8))
     ax[0].plot(table["dt_ms"], table["change_percent"], "o", color="k", ms=4, label="Bi & Poo fit (data set)")
@@ -99,7 +99,7 @@ def plot(out, table, curve, rel, synth, res, errors):
     ax[1].title.set_fontsize(9)
     ax[1].legend(frameon=False, fontsize=8, loc="upper left")
     fig.tight_layout()
-    return save(fig, out, "plasticity_window.png", dpi=120)
+    return save(fig, out, sized("plasticity_window", quick) + ".png", dpi=120)
 
 
 # ----------------------------------------------------------------------------- rows

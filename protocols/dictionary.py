@@ -36,10 +36,14 @@ from brianlearn.validation import check_int, check_scalar
 from .lca import check_dictionary
 from .dictionary_network import DictionaryNetwork, check_phase_duration, state_from_weights, weights_from_state
 
-__all__ = ["SpikingDictionaryLearning", "initial_weights", "DEFAULT_PHASE_DURATION", "PAPER_PHASE_DURATION"]
+__all__ = ["SpikingDictionaryLearning", "initial_weights", "DEFAULT_PHASE_DURATION", "PAPER_PHASE_DURATION",
+           "DEFAULT_LAM2"]
 
 #: time units per phase: the default (chosen by measurement, module docstring) and the paper's
 DEFAULT_PHASE_DURATION, PAPER_PHASE_DURATION = 100.0, 20.0
+#: weight decay: the smallest of ``figures/dictionary_symmetry.LAM2S`` > 0; F^T - B shrinks by
+#: (1 - eta_d lam2) per sample, to exp(-4) of its start after the paper's 100 000 samples
+DEFAULT_LAM2 = 0.002
 
 
 def initial_weights(n_features, n_components, init="consistent", seed=None, dict_init=None):
@@ -83,7 +87,8 @@ class SpikingDictionaryLearning(CompiledNetworkMixin, OnlineTrainingMixin, Trans
         Sparsity penalty (> 0).
     lam2 : float
         Weight decay of F, B (and 2 lam2 of H), >= 0. It is what makes an asymmetric start
-        symmetric, at the price of smaller atoms and lower consistency (DESIGN.md section 4.2).
+        symmetric, at the price of smaller atoms and lower consistency (DESIGN.md section 4.2);
+        default `DEFAULT_LAM2` (``figures/dictionary_symmetry.py`` shows the trade-off).
     kappa : float
         Feedback strength of the second phase, in (0, 1) (paper: 0.7).
     eta_d : float
@@ -137,7 +142,7 @@ class SpikingDictionaryLearning(CompiledNetworkMixin, OnlineTrainingMixin, Trans
     _fingerprint_exclude = ("dict_init", "device", "progress")
     _auto_validation = 500
 
-    def __init__(self, n_components=256, lam1=0.1, lam2=0.0, kappa=0.7, eta_d=0.02, eta_h_ratio=15.0,
+    def __init__(self, n_components=256, lam1=0.1, lam2=DEFAULT_LAM2, kappa=0.7, eta_d=0.02, eta_h_ratio=15.0,
                  init="consistent", dict_init=None, phase_duration=DEFAULT_PHASE_DURATION, dt=1 / 32, n_iter=None, eval_every=None,
                  shuffle=True, device=None, seed=0, chunk_size=200, progress=False):
         self.n_components, self.lam1, self.lam2, self.kappa = n_components, lam1, lam2, kappa

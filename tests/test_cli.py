@@ -38,7 +38,7 @@ def test_unknown_names_give_clear_errors(capsys):
     assert "No buildable example called 'nothing'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["list"], ["show"], ["run"], ["demo"], ["build"], ["results"]])
+@pytest.mark.parametrize("command", [[], ["list"], ["show"], ["run"], ["reproduce"], ["demo"], ["build"], ["results"]])
 def test_help_everywhere(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main(command + ["--help"])
@@ -124,3 +124,38 @@ def test_experiments_checkpoint_their_fits_when_asked(tmp_path, monkeypatch, cap
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     assert "--checkpoint-dir DIR" in capsys.readouterr().out
+
+
+def test_reproduce_reruns_every_experiment_and_states_its_time(tmp_path, monkeypatch, capsys):
+    """``brianlearn reproduce`` runs every experiment of `EXPERIMENTS` in order, quick or --full."""
+    from brianlearn import figures
+
+    ran = []
+    monkeypatch.setattr(figures, "EXPERIMENTS", {"one": (), "two": ()})
+    monkeypatch.setattr(figures, "run_experiment", lambda name, **kw: ran.append((name, kw["quick"], kw["out"])))
+    assert main(["reproduce", "--device", "runtime", "--out", str(tmp_path)]) == 0
+    assert main(["reproduce", "--full", "--device", "runtime", "--out", str(tmp_path)]) == 0
+    assert ran == [("one", True, str(tmp_path)), ("two", True, str(tmp_path)),
+                   ("one", False, str(tmp_path)), ("two", False, str(tmp_path))]
+    out = capsys.readouterr().out
+    assert "brianlearn reproduce: every experiment (one, two) rerun in" in out and "--full: every" in out
+
+
+def test_full_runs_write_their_own_sections(tmp_path):
+    """A --full run (`sized`) never overwrites the quick rows; both render, the full one marked."""
+    from brianlearn.results import record_results, sized
+
+    row = lambda v: [{"quantity": "q", "measured": v, "paper": "-"}]  # noqa: E731
+    record_results(sized("demo", True), row(1.0), folder=str(tmp_path), title="Demo")
+    md = open(record_results(sized("demo", False), row(2.0), folder=str(tmp_path), title="Demo")).read()
+    assert sorted(os.listdir(tmp_path / "results")) == ["demo.json", "demo_full.json"]
+    assert "## Demo\n" in md and "## Demo (--full)\n" in md and "| q | 1 |" in md and "| q | 2 |" in md
+
+
+def test_results_md_is_exactly_the_rendering_of_the_stored_rows(monkeypatch):
+    """figures/RESULTS.md is generated: rendering figures/results/*.json gives it byte for byte."""
+    from brianlearn.results import render_results_md
+
+    monkeypatch.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))  # (rows name figures/...)
+    with open(os.path.join("figures", "RESULTS.md")) as f:
+        assert render_results_md("figures") == f.read()

@@ -74,8 +74,9 @@ def test_snapshots_read_after_the_last_step_of_a_phase(device):
     """End-of-phase code sees every step of its phase: 4 spikes in a, 10 in the trial."""
     p = Ticker(device=device, seed=0)
     res = p.run_trials({"x": np.ones((5, 3))})
-    np.testing.assert_array_equal(res.records["g.c_a"], 4)
-    np.testing.assert_array_equal(res.records["g.c_b"], 10)
+    assert res.records["g.c_a"].shape == res.records["g.c_b"].shape == (5, 3)  # (an empty array would pass below)
+    np.testing.assert_array_equal(res.records["g.c_a"], np.full((5, 3), 4))
+    np.testing.assert_array_equal(res.records["g.c_b"], np.full((5, 3), 10))
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -380,3 +381,32 @@ def test_summed_variable_once_per_trial_and_phase_start_signal(numpy_target):
         b = NetworkBuilder(_SumPerTrial().schedule, 1, {}, {}, [True])
         syn = type("S", (), {"summed_updaters": {}, "name": "s"})()
         b.sum_at_trial_end(syn, "nope")
+
+
+def test_trial_and_slot_lengths_are_exact_multiples_of_dt():
+    """Brian2 divides a TimedArray's dt by the clock's exactly: 0.02 s / 20 us is 999.999... in
+    floats, so the schedule moves dt by a few floating-point steps (relative < 1e-13)."""
+    from brian2 import us
+
+    assert 1000 * float(20 * us) / float(20 * us) != 1000  # the trap itself
+    s = Schedule([Phase("a", 16 * ms), Phase("b", 4 * ms)], dt=20 * us)
+    dt = float(s.dt)
+    assert abs(dt / float(20 * us) - 1) < 1e-13
+    assert float(s.trial_duration) / dt == 1000 and float(s.slot) / dt == 200
+    assert float(s.trial_duration) / float(s.slot) == 5
+
+
+@pytest.mark.runtime
+def test_solver_runs_without_time_grid_warnings(numpy_target, caplog):
+    """The NSM solver's TimedArrays (dt = one trial) are on its clock's grid: no Brian2 warning."""
+    import logging
+
+    from brian2.utils.logger import BrianLogger
+
+    from brianlearn.protocols.nsm_solver import spiking_elastic_net
+
+    BrianLogger._log_messages.clear()  # (Brian2 says each warning once per process)
+    with caplog.at_level(logging.WARNING, logger="brian2"):
+        spiking_elastic_net(np.ones((2, 2)), np.eye(2), np.zeros(2), 0.0, 0.1, 0.0, duration=20, dt=0.02,
+                            device="runtime")
+    assert not [r for r in caplog.records if "not aligned" in r.getMessage()]

@@ -147,6 +147,37 @@ def test_wrongly_sized_learned_state_is_refused():
         _Bad("size", device="cpp_standalone").run_trials(n_trials=1)
 
 
+class _Misdeclared(Protocol):
+    """6 synapses (2 x 3, all to all) learned with a declared size of 4."""
+
+    name = "misdeclared_synapses"
+
+    def __init__(self, **kwds):
+        super().__init__(**kwds)
+        self.schedule = Schedule([Phase("a", 0.5 * ms)], dt=0.1 * ms)
+
+    def initial_state(self, rng):
+        return {"s.w": np.arange(4.0)}
+
+    def build_network(self, b):
+        from brian2 import Synapses
+
+        pre = NeuronGroup(2, "v : 1", clock=b.clock, name="pre")
+        post = NeuronGroup(3, "v : 1", clock=b.clock, name="post")
+        s = Synapses(pre, post, "w : 1", clock=b.clock, name="s")
+        s.connect()
+        b.add(pre, post, s)
+        b.learn(s, "w", size=4)
+
+
+@pytest.mark.parametrize("device", [pytest.param("runtime", marks=pytest.mark.runtime),
+                                    pytest.param("cpp_standalone", marks=pytest.mark.cpp_standalone)])
+def test_learned_synapses_of_the_wrong_declared_size_are_refused(device):
+    """The binary alone would print an error and return defaults (``[2, 3, 4, 5, 2, 2]`` once)."""
+    with pytest.raises(ValueError, match="'s.w' was declared with size=4.*'s' has 6 values of 'w'"):
+        _Misdeclared(device=device).run_trials(n_trials=1)
+
+
 def test_protocol_without_data_needs_n_trials():
     with pytest.raises(ValueError, match="give n_trials"):
         _Bad("none", device="runtime").run_trials()
