@@ -113,6 +113,31 @@ def _normalised(text):
     return "\n".join(out)
 
 
+# Brian2 < 2.10 reads the processor clock in every time step of the generated network loop
+# (removed in Brian2 2.10, brian-team/brian2#1718): the run time is taken once, after the loop
+_PER_STEP_CLOCK = re.compile(
+    r"(        clock = next_clocks\(\);\n)\s*current = std::clock\(\);\n"
+    r"\s*elapsed_realtime = \(double\)\(current - start\)/\(1 \* CLOCKS_PER_SEC\);\n\s*(    \}\n)")
+
+
+def patch_network_loop(directory):
+    """Take the per-step ``std::clock()`` call out of the generated ``network.cpp`` (Brian2 2.9:
+    it costs a system call per time step); True when the file was changed."""
+    path = os.path.join(directory, "network.cpp")
+    if not os.path.exists(path):
+        return False
+    with open(path) as f:
+        text = f.read()
+    new, n = _PER_STEP_CLOCK.subn(
+        r"\1\2    elapsed_realtime = (double)(std::clock() - start)/(1 * CLOCKS_PER_SEC);  // (brianlearn: once)\n",
+        text)
+    if n != 1:
+        return False
+    with open(path, "w") as f:
+        f.write(new)
+    return True
+
+
 def _project_files(directory):
     """The files a build uses: the makefile and its SRCS and H_SRCS (stale files are ignored)."""
     makefile = os.path.join(directory, "makefile")
@@ -178,6 +203,7 @@ def compile_cached(device, directory, force=False):
     os.makedirs(directory, exist_ok=True)
     with FileLock(os.path.join(directory, ".lock")):
         device.build(directory=directory, compile=False, run=False)
+        patch_network_loop(directory)
         files = _file_hashes(directory)
         digest = _digest(files)
         stamp = os.path.join(directory, _STAMP)

@@ -32,6 +32,13 @@ class CompiledNetworkMixin:
         state.pop("_net", None)
         return state
 
+    @property
+    def build_info_(self):
+        """`BuildInfo` of the network's last build on a standalone device (folder, whether it
+        compiled, seconds), or None (runtime device, or no network built yet)."""
+        net = getattr(self, "_net", None)
+        return None if net is None else net.build_info_
+
     def _compiled_network(self, factory):
         """The estimator's network: ``factory()`` again whenever a scalar parameter (or
         ``n_features_in_``) changed since it was built, e.g. by ``set_params(duration=...)``."""

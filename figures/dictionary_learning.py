@@ -102,7 +102,7 @@ def run(out="figures", quick=True, seed=0, device=None):
     start = np.array([h["objective"][0] for h in hist])
     cons = np.array([h["consistency"].min() for h in hist])
     timed = [t for t in secs if t is not None]  # (fits resumed from a checkpoint are not timed)
-    builds = [e._net.build_info_ for e in net if getattr(e, "_net", None) is not None]
+    builds = [e.build_info_ for e in net]
     compiled = [b.seconds for b in builds if b is not None and b.compiled]
     rate = size["n_train"] / np.array(timed or [np.nan])
     fmt = lambda v: f"{np.mean(v):.4g} ({np.min(v):.4g} - {np.max(v):.4g})"  # noqa: E731

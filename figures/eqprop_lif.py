@@ -5,14 +5,22 @@ rasters of a free and a nudged phase.
 Mesnard, Gerstner & Brea (2016), "Towards deep learning with spiking neurons in energy based
 models with contrastive Hebbian plasticity", arXiv:1612.03214 (seed 003): the two-link-arm task
 of ``figures/eqprop_rate.py`` learned by leaky integrate-and-fire neurons (population-coded
-inputs and outputs, nudged two-compartment output neurons, the delta rule on rates read from
-two cascaded spike traces). The paper: learnable, but not as well as with rate neurons.
+inputs and outputs, nudged two-compartment output neurons with the factor
+lam = RI / (RI + sum_j w_ij s_j), the contrastive Hebbian rule (eq. 3) on rates read from two
+cascaded spike traces). The paper: learnable, but not as well as with rate neurons.
 
-Quick: 2 passes over 20 000 samples with the default learning rates (0.003, 0.0015). Full: 5
-passes with half those rates. Measured (seed 0): with the default rates, 5 passes end at
-held-out MSE 7.6e-3 and the training error rises again after ~40 000 samples (5.5e-3 -> 6.5e-3;
-annealing to 0.01x instead of 0.1x does not help: 5.7e-3); with half the rates the training
-error falls throughout (1.3e-2 -> 4.9e-3) and the held-out MSE ends at 4.7e-3.
+Here: seed 003's model (the estimator's defaults) and the three variants one argument away:
+the delta rule and/or the target-independent nudging conductance (``nudging='constant'``),
+each over three seeds (`VARIANTS`, `N_SEEDS`). The held-out MSE fluctuates from evaluation to
+evaluation, so the rows give the mean over the last quarter of the evaluations and its range,
+not the last snapshot. The learning rates (0.003, 0.0015) are the defaults of earlier sessions
+and are not chosen here; nothing in this experiment is chosen on its held-out set.
+
+Quick: 2 passes over 20 000 samples. Full: 5 passes with half the learning rates, seed 003's
+model only. An earlier measurement (seed 0, delta rule, constant nudging): with the default rates
+5 passes end at held-out MSE 7.6e-3 and the training error rises again after ~40 000 samples;
+with half the rates it falls throughout (held-out 4.7e-3) -- the reason for the halving (chosen
+on that held-out curve, not on a separate validation set).
 
 Usage: python figures/eqprop_lif.py [--full] [--device D] [--seed N] [--out DIR]
 Writes figures/eqprop_lif_*.png and their rows of figures/RESULTS.md (quick sizes by default).
@@ -44,50 +52,96 @@ HIDDEN, NEURONS_PER_DIM = 300, 20
 FULL_ETA_FACTOR = 0.5
 
 
+#: the four variants: (rule, nudging); the first is seed 003's model (the estimator's defaults)
+VARIANTS = (("chl", "seed"), ("delta", "seed"), ("chl", "constant"), ("delta", "constant"))
+#: seeds (data, initial weights, sample order) of every variant
+N_SEEDS = 3
+
+
+def _fit(rule, nudging, seed, quick, device, progress, anneal, net_kw):
+    epochs = EPOCHS_QUICK if quick else EPOCHS_FULL
+    Xtr, Ytr, Xte, Yte = regression_task(N_TRAIN, N_TEST, seed=seed)
+    net = EquilibriumPropagation(hidden=(HIDDEN,), neuron="lif", rule=rule, nudging=nudging, seed=seed,
+                                 device=device, progress=progress, epochs=epochs,
+                                 eval_every=N_TRAIN * epochs // N_EVALUATIONS, anneal=anneal,
+                                 **{"neurons_per_dim": NEURONS_PER_DIM, **net_kw})
+    tag = "eqprop_lif" if (rule, nudging) == VARIANTS[0] else f"eqprop_lif_{rule}_{nudging}"
+    net.fit(Xtr, Ytr, X_val=Xte, Y_val=Yte, **experiment_checkpoint(tag, quick, seed, device))
+    return net, (Xtr, Ytr, Xte, Yte)
+
+
+def late_and_early(val):
+    """Mean held-out MSE over the last and the first quarter of the evaluations after 0 samples."""
+    val = np.asarray(val, dtype=float)[1:]
+    q = max(1, len(val) // 4)
+    return float(np.mean(val[-q:])), float(np.mean(val[:q])), val[-q:]
+
+
 def run(out="figures", quick=True, seed=0, device=None, progress=False, anneal=0.1, **net_kw):
-    """Train the LIF network; learning curve, predictions, rasters of a free and a nudged phase;
-    results rows. Returns the numbers."""
+    """Train the LIF network in its four variants (rule x nudging), three seeds each; learning
+    curves, predictions and rasters of seed 003's model; results rows. Returns the numbers."""
     epochs = EPOCHS_QUICK if quick else EPOCHS_FULL
     if not quick and "eta" not in net_kw:
         net_kw["eta"] = tuple(FULL_ETA_FACTOR * e for e in default_etas(2))
-    Xtr, Ytr, Xte, Yte = regression_task(N_TRAIN, N_TEST, seed=seed)
-    # ---- the run
+    variants = VARIANTS if quick else VARIANTS[:1]  # (--full: seed 003's model only, ~1 h per fit)
+    seeds = [seed + k for k in range(N_SEEDS)]
     start = time.time()
-    net = EquilibriumPropagation(hidden=(HIDDEN,), neuron="lif", seed=seed, device=device, progress=progress,
-                                 epochs=epochs, eval_every=N_TRAIN * epochs // N_EVALUATIONS, anneal=anneal,
-                                 **{"neurons_per_dim": NEURONS_PER_DIM, **net_kw})
-    net.fit(Xtr, Ytr, X_val=Xte, Y_val=Yte, **experiment_checkpoint("eqprop_lif", quick, seed, device))
-    h = net.history_
-    val = h["val_mse"]
-    res = {"history": h, "final": float(val[-1]), "best": float(np.nanmin(val)), "seconds": time.time() - start,
-           "linear": linear_baseline(Xtr, Ytr, Xte, Yte)}
-    print(f"eqprop LIF ({HIDDEN} hidden, {NEURONS_PER_DIM} neurons/dim): held-out MSE {val[0]:.3g} -> "
-          f"{res['final']:.3g} after {epochs}x{N_TRAIN} samples ({res['seconds']:.0f} s)")
+    res = {"histories": {}, "late": {}, "early": {}, "spread": {}}
+    first = None
+    for rule, nudging in variants:
+        for s in seeds:
+            net, data = _fit(rule, nudging, s, quick, device, progress, anneal, net_kw)
+            val = net.history_["val_mse"]
+            late, early, tail = late_and_early(val)
+            key = (rule, nudging)
+            res["histories"].setdefault(key, []).append(net.history_)
+            res["late"].setdefault(key, []).append(late)
+            res["early"].setdefault(key, []).append(early)
+            res["spread"].setdefault(key, []).append((float(tail.min()), float(tail.max())))
+            print(f"eqprop LIF {rule}/{nudging} seed {s}: held-out MSE {val[0]:.3g} -> late-phase mean {late:.3g} "
+                  f"(last quarter {tail.min():.3g} - {tail.max():.3g})", flush=True)
+            if first is None:
+                first = (net, data)
+    res["seconds"] = time.time() - start
+    net, (Xtr, Ytr, Xte, Yte) = first
+    res["linear"] = linear_baseline(Xtr, Ytr, Xte, Yte)
     # ---- the figures
     os.makedirs(out, exist_ok=True)
     f_curve = os.path.join(out, sized("eqprop_lif_learning_curve", quick) + ".png")
-    curves_figure(f_curve, {"LIF, 300 hidden": h}, {"linear": res["linear"], "backprop": np.nan})
+    curves_figure(f_curve, {f"LIF, {r} / {n} nudging (seed {seeds[0]})": res["histories"][(r, n)][0]
+                            for r, n in variants}, {"linear": res["linear"]})
     f_pred = os.path.join(out, sized("eqprop_lif_predictions", quick) + ".png")
     prediction_figure(f_pred, {"LIF, 300 hidden": net}, n_grid=15)
     f_raster = os.path.join(out, sized("eqprop_lif_raster", quick) + ".png")
     raster_figure(f_raster, net, Xte[:1], Yte[:1], device)
     # ---- the rows
-    q = max(1, (len(val) - 1) // 4)
-    early, late = float(np.mean(val[1:1 + q])), float(np.mean(val[-q:]))
-    res["early"], res["late"] = early, late
-    rows = [
-        {"quantity": f"LIF EP (300 hidden, 20 neurons/dim), held-out MSE after {epochs}x{N_TRAIN} samples",
-         "measured": res["final"], "paper": "learnable, not perfectly; <= 5e-3", "ok": res["final"] <= 5e-3,
-         "figure": f_curve},
-        {"quantity": "LIF EP: held-out MSE falls with training (mean of the last / first quarter of the "
-                     "evaluations; before training: %.3g)" % val[0],
-         "measured": late / early, "paper": "< 1", "ok": late < early, "figure": f_curve},
-        {"quantity": "LIF EP: linear least-squares baseline, held-out MSE", "measured": res["linear"],
-         "paper": "1.6e-2 (spec)", "figure": f_pred},
-    ]
-    rate = rate_all_layers(out)
-    rows.append({"quantity": "LIF EP held-out MSE / rate EP (20 hidden, all layers) held-out MSE"
-                 + ("" if rate else " (rate network not run)"), "measured": res["final"] / rate if rate else "-",
+    n_eval = len(res["histories"][VARIANTS[0]][0]["val_mse"]) - 1
+    fmt = lambda v: f"{np.mean(v):.3g} ({np.min(v):.3g} - {np.max(v):.3g})"  # noqa: E731
+    rows = []
+    for rule, nudging in variants:
+        key = (rule, nudging)
+        late = np.array(res["late"][key])
+        seed_model = key == VARIANTS[0]
+        row = {"quantity": f"LIF EP, rule {rule}, nudging '{nudging}'" + (" (seed 003's model, the default)"
+                           if seed_model else "") + f": held-out MSE after {epochs}x{N_TRAIN} samples, mean of the "
+                           f"last quarter of {n_eval} evaluations; mean (range) over {len(seeds)} seeds",
+               "measured": fmt(late) + "; within the last quarter: " + ", ".join(
+                   f"{lo:.3g} - {hi:.3g}" for lo, hi in res["spread"][key]),
+               "paper": "learnable, not perfectly" + ("; <= 5e-3 for every seed (this project's acceptance)"
+                                                      if seed_model else ""), "figure": f_curve}
+        if seed_model:
+            row["ok"] = bool(np.all(late <= 5e-3))
+        rows.append(row)
+    ratio = np.array(res["late"][VARIANTS[0]]) / np.array(res["early"][VARIANTS[0]])
+    rows.append({"quantity": "LIF EP (seed 003's model): late / early held-out MSE (last / first quarter of the "
+                             "evaluations), per seed", "measured": ", ".join(f"{r:.3g}" for r in ratio),
+                 "paper": "< 1 (it learns)", "ok": bool(np.all(ratio < 1)), "figure": f_curve})
+    rows.append({"quantity": "LIF EP: linear least-squares baseline, held-out MSE", "measured": res["linear"],
+                 "paper": "1.6e-2 (spec)", "figure": f_pred})
+    rate = rate_all_layers(out, quick)
+    lif = float(np.mean(res["late"][VARIANTS[0]]))
+    rows.append({"quantity": "LIF EP (seed 003's model, late-phase mean) / rate EP (20 hidden, all layers) held-out "
+                 "MSE" + ("" if rate else " (rate network not run)"), "measured": lif / rate if rate else "-",
                  "paper": "spiking results not as good as rate-based (seed 003)", "figure": f_raster})
     record_results(sized("eqprop_lif", quick), rows, folder=out, title="Equilibrium propagation, LIF network "
                    "(Mesnard, Gerstner & Brea 2016)", command="brianlearn run eqprop" + ("" if quick else " --full"))
@@ -95,16 +149,16 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False, anneal=0
     return res
 
 
-def rate_all_layers(out):
-    """The rate network's all-layers held-out MSE from ``out/results/eqprop_rate.json`` (or None)."""
+def rate_all_layers(out, quick=True):
+    """The rate network's all-layers held-out MSE (mean over seeds) from its stored rows (or None)."""
     try:
-        with open(os.path.join(out, "results", "eqprop_rate.json")) as f:
+        with open(os.path.join(out, "results", sized("eqprop_rate", quick) + ".json")) as f:
             rows = json.load(f)["rows"]
     except (OSError, ValueError, KeyError):
         return None
     for row in rows:
         if row["quantity"].startswith("rate EP 20 hidden, all layers"):
-            return float(row["measured"])
+            return float(row.get("mean", row["measured"]))
     return None
 
 

@@ -51,15 +51,16 @@ def example_network(quick=True, seed=0, device=None):
     return RateEPNetwork(device=device, seed=seed), {"x": X, "y": Y}
 
 
-def run(out="figures", quick=True, seed=0, device=None, progress=False):
-    """Train the four rate networks (Brian2, per-sample updates) and the NumPy reference
-    (minibatches of 20); baselines; learning-curve and prediction figures; results rows."""
+#: seeds (data, initial weights, sample order)
+N_SEEDS = 3
+
+
+def _fits(seed, quick, device, progress):
+    """The four findings' fits and their NumPy references for one seed."""
     epochs = EPOCHS_QUICK if quick else EPOCHS_FULL
     Xtr, Ytr, Xte, Yte = regression_task(N_TRAIN, N_TEST, seed=seed)
     res = {"linear": linear_baseline(Xtr, Ytr, Xte, Yte),
            "backprop": backprop_baseline(Xtr, Ytr, Xte, Yte, hidden=(20,), seed=seed)}
-    print(f"eqprop baselines: linear {res['linear']:.3g}, backprop 2-20-2 {res['backprop']:.3g}")
-    # ---- the runs
     curves, nets = {}, {}
     for label, kw in RATE_FINDINGS.items():
         start = time.time()
@@ -76,8 +77,20 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False):
         ref.fit(Xtr, Ytr, epochs=BATCH_EPOCHS, X_val=Xte, Y_val=Yte, eval_every=N_TRAIN)
         res[label] = {"brian2": float(net.history_["val_mse"][-1]), "numpy_batch20": float(ref.history[-1, 2]),
                       "curve_numpy": ref.history, "seconds": time.time() - start}
-        print(f"eqprop rate, {label}: held-out MSE {res[label]['brian2']:.3g} (Brian2, per sample), "
-              f"{res[label]['numpy_batch20']:.3g} (NumPy, minibatches of 20)")
+        print(f"eqprop rate, {label}, seed {seed}: held-out MSE {res[label]['brian2']:.3g} (Brian2, per sample), "
+              f"{res[label]['numpy_batch20']:.3g} (NumPy, minibatches of 20)", flush=True)
+    return res, curves, nets
+
+
+def run(out="figures", quick=True, seed=0, device=None, progress=False):
+    """Train the four rate networks (Brian2, per-sample updates) and the NumPy reference
+    (minibatches of 20) for three seeds; baselines; learning-curve and prediction figures (first
+    seed); results rows (mean and range over the seeds, acceptance for each seed)."""
+    epochs = EPOCHS_QUICK if quick else EPOCHS_FULL
+    seeds = [seed + k for k in range(N_SEEDS)]
+    per_seed = [_fits(s, quick, device, progress) for s in seeds]
+    res, curves, nets = per_seed[0]
+    ev = lambda f: np.array([f(r) for r, _, _ in per_seed])  # noqa: E731  (one value per seed)
     # ---- the figures
     os.makedirs(out, exist_ok=True)
     f_curve = os.path.join(out, sized("eqprop_learning_curves", quick) + ".png")
@@ -86,32 +99,40 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False):
     prediction_figure(f_pred, {"rate, 20 hidden": nets["20 hidden, all layers learned"],
                                "rate, no hidden": nets["no hidden layer"]})
     # ---- the rows
-    all_l = res["20 hidden, all layers learned"]["brian2"]
-    fixed_fb = res["20 hidden, all layers, fixed feedback weights"]["brian2"]
-    none = res["no hidden layer"]["brian2"] / res["linear"]
-    output = res["fixed random hidden (20), output weights learned"]["brian2"] / all_l
+    all_l = ev(lambda r: r["20 hidden, all layers learned"]["brian2"])
+    fixed_fb = ev(lambda r: r["20 hidden, all layers, fixed feedback weights"]["brian2"])
+    none = ev(lambda r: r["no hidden layer"]["brian2"] / r["linear"])
+    output = ev(lambda r: r["fixed random hidden (20), output weights learned"]["brian2"]
+                / r["20 hidden, all layers learned"]["brian2"])
+    fmt = lambda v: f"{np.mean(v):.3g} ({np.min(v):.3g} - {np.max(v):.3g})"  # noqa: E731
+    over = f"mean (range) over {len(seeds)} seeds"
     rows = [
-        {"quantity": "linear least-squares baseline, held-out MSE", "measured": res["linear"], "paper": "1.6e-2 (spec)",
-         "figure": f_pred},
-        {"quantity": "backprop 2-20-2 (MLPRegressor) baseline, held-out MSE", "measured": res["backprop"],
-         "paper": "3e-4 (spec)"},
-        {"quantity": f"rate EP 20 hidden, all layers, held-out MSE after {epochs}x{N_TRAIN} samples (Brian2)",
-         "measured": all_l, "paper": "learnable; <= 1e-3", "ok": all_l <= 1e-3, "figure": f_curve},
-        {"quantity": "rate EP 20 hidden, fixed feedback weights, held-out MSE (Brian2)",
-         "measured": fixed_fb, "paper": "learnable; <= 1e-3", "ok": fixed_fb <= 1e-3, "figure": f_curve},
-        {"quantity": "rate EP no hidden layer: held-out MSE / linear baseline (Brian2)",
-         "measured": none, "paper": "not learnable; >= 0.8", "ok": none >= 0.8, "figure": f_curve},
-        {"quantity": "rate EP fixed random hidden, output only: MSE / all-layers MSE (Brian2)",
-         "measured": output, "paper": "not learnable; >= 2", "ok": output >= 2, "figure": f_curve},
+        {"quantity": f"linear least-squares baseline, held-out MSE, {over}", "measured": fmt(ev(lambda r: r["linear"])),
+         "paper": "1.6e-2 (spec)", "figure": f_pred},
+        {"quantity": f"backprop 2-20-2 (MLPRegressor) baseline, held-out MSE, {over}",
+         "measured": fmt(ev(lambda r: r["backprop"])), "paper": "3e-4 (spec)"},
+        {"quantity": f"rate EP 20 hidden, all layers, held-out MSE after {epochs}x{N_TRAIN} samples (Brian2), {over}",
+         "measured": fmt(all_l), "mean": float(np.mean(all_l)), "paper": "learnable; <= 1e-3 for every seed",
+         "ok": bool(np.all(all_l <= 1e-3)), "figure": f_curve},
+        {"quantity": f"rate EP 20 hidden, fixed feedback weights, held-out MSE (Brian2), {over}",
+         "measured": fmt(fixed_fb), "paper": "learnable; <= 1e-3 for every seed",
+         "ok": bool(np.all(fixed_fb <= 1e-3)), "figure": f_curve},
+        {"quantity": f"rate EP no hidden layer: held-out MSE / linear baseline (Brian2), {over}",
+         "measured": fmt(none), "paper": "not learnable; >= 0.8 for every seed", "ok": bool(np.all(none >= 0.8)),
+         "figure": f_curve},
+        {"quantity": f"rate EP fixed random hidden, output only: MSE / all-layers MSE (Brian2), {over}",
+         "measured": fmt(output), "paper": "not learnable; >= 2 for every seed", "ok": bool(np.all(output >= 2)),
+         "figure": f_curve},
     ]
     for label in RATE_FINDINGS:
-        rows.append({"quantity": f"NumPy reference (minibatches of 20, 5x20000 samples), {label}, held-out MSE",
-                     "measured": res[label]["numpy_batch20"],
+        rows.append({"quantity": f"NumPy reference (minibatches of 20, 5x20000 samples), {label}, held-out MSE, {over}",
+                     "measured": fmt(ev(lambda r: r[label]["numpy_batch20"])),
                      "paper": "spec: 5e-4 - 1e-3" if label == "20 hidden, all layers learned" else "-"})
     record_results(sized("eqprop_rate", quick), rows, folder=out, title="Equilibrium propagation, rate network "
                    "(Scellier & Bengio 2017; Mesnard et al. 2016)",
                    command="brianlearn run eqprop" + ("" if quick else " --full"))
     res["figures"] = [f_curve, f_pred]
+    res["per_seed"] = [r for r, _, _ in per_seed]
     return res
 
 
@@ -119,12 +140,18 @@ def curves_figure(path, curves, res, extra=None):
     """Held-out MSE against training samples (``history_`` of each fit) with the baselines."""
     pyplot = plt()
     fig, ax = pyplot.subplots(figsize=(6.4, 4.2))
+    first = np.inf
     for label, h in list(curves.items()) + list((extra or {}).items()):
-        ax.plot(np.maximum(h["n_samples"], 1), h["val_mse"], marker="o", ms=3, label=label)
-    ax.axhline(res["linear"], color="k", ls=":", lw=1, label="linear least squares")
-    ax.axhline(res["backprop"], color="k", ls="--", lw=1, label="backprop 2-20-2")
-    ax.set(xscale="log", yscale="log", xlabel="training samples", ylabel="held-out MSE",
-           title="Equilibrium propagation on the two-link-arm task")
+        n = np.asarray(h["n_samples"], dtype=float)
+        first = min(first, n[n > 0].min(initial=np.inf))
+        ax.plot(n, h["val_mse"], marker="o", ms=3, label=label)
+    for key, style, label in (("linear", ":", "linear least squares"), ("backprop", "--", "backprop 2-20-2")):
+        if np.isfinite(res.get(key, np.nan)):  # (a baseline not run is not drawn)
+            ax.axhline(res[key], color="k", ls=style, lw=1, label=label)
+    # linear from 0 to the first evaluation, logarithmic beyond: the untrained network sits at x = 0
+    ax.set_xscale("symlog", linthresh=first if np.isfinite(first) else 1)
+    ax.set(yscale="log", xlim=(0, None), xlabel="training samples (linear up to the first evaluation, then log)",
+           ylabel="held-out MSE", title="Equilibrium propagation on the two-link-arm task")
     ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

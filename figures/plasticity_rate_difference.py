@@ -11,7 +11,7 @@ pairs (5-50 Hz, Poisson trains, 250 ms per phase), each on many independent syna
 (left), and the part left after removing the Hebbian term versus r_pre Δr_post ∫τK (right).
 
 Usage: python figures/plasticity_rate_difference.py [--full] [--device D] [--seed N] [--out DIR]
-(quick: 200 rate pairs x 100 synapses; --full: 400 x 400).
+(quick: 200 rate pairs x 1600 synapses; --full: 400 x 3200).
 Writes plasticity_rate_difference.png and the 'plasticity_rate_difference' rows of RESULTS.md.
 """
 
@@ -26,7 +26,9 @@ __all__ = ["run"]
 
 # ----------------------------------------------------------------------------- parameters
 #: (rate pairs, synapses per pair): quick and full sizes
-SIZES = {True: (200, 100), False: (400, 400)}
+#: (the contrastive part is a small difference: 100 synapses per pair resolve it to r = 0.88,
+#: 400 to 0.95; the whole change, dominated by the Hebbian term, to 0.97 with 100)
+SIZES = {True: (200, 1600), False: (400, 3200)}
 
 
 # ----------------------------------------------------------------------------- run
@@ -67,13 +69,13 @@ def rows(device, r, path):
     """The 'plasticity_rate_difference' rows of RESULTS.md."""
     n_pairs, n_repeats = r["n_pairs"], r["n_repeats"]
     return [
-        {"quantity": f"pair STDP ('bi_poo_1998') versus r_pre Δr_post ∫τK + r_pre r_post ∫K: correlation over "
-                     f"{n_pairs} random free/clamped rate pairs (5-50 Hz, {n_repeats} synapses each, "
-                     f"{resolve_device(device).name})", "measured": r["correlation"],
-         "paper": ">= 0.95 over >= 200 pairs", "ok": bool(r["correlation"] >= 0.95 and n_pairs >= 200),
-         "figure": path},
-        {"quantity": "measured minus Hebbian term versus r_pre Δr_post ∫τK: correlation",
-         "measured": r["correlation_rate_term"], "paper": "-", "figure": path},
+        {"quantity": f"contrastive part: pair STDP ('bi_poo_1998') minus its Hebbian term r_pre r_post ∫K, versus "
+                     f"r_pre Δr_post ∫τK: correlation over {n_pairs} random free/clamped rate pairs (5-50 Hz, "
+                     f"{n_repeats} synapses each, {resolve_device(device).name})",
+         "measured": r["correlation_rate_term"], "paper": ">= 0.95 over >= 200 pairs (this project's acceptance)",
+         "ok": bool(r["correlation_rate_term"] >= 0.95 and n_pairs >= 200), "figure": path},
+        {"quantity": "whole change versus r_pre Δr_post ∫τK + r_pre r_post ∫K: correlation (the Hebbian term "
+                     "r_pre r_post ∫K dominates it)", "measured": r["correlation"], "paper": "-", "figure": path},
         {"quantity": "regression slope of measured on the exact expectation (incl. -½ Δr_pre Δr_post ∫abs(τ)K)",
          "measured": float(np.polyfit(r["exact"], r["measured"], 1)[0]), "paper": "1", "figure": path},
     ]

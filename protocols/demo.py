@@ -220,7 +220,6 @@ class ContrastiveDemo(CompiledNetworkMixin, RegressorMixin, BaseEstimator):
         self.state_ = dict(result.state)
         w = self.state_["ff.w"].reshape(self.n_features_in_ + 1, self.n_outputs_).T  # synapses are pre-major
         self.feedforward_, self.biases_ = w[:, : self.n_features_in_].copy(), w[:, self.n_features_in_].copy()
-        self.build_info_ = self._net.build_info_
         return self
 
     def predict(self, X):

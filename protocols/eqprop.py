@@ -72,16 +72,20 @@ class EquilibriumPropagation(CompiledNetworkMixin, RegressorMixin, BaseEstimator
     free_duration, nudged_duration : Quantity, optional
         Phase durations (rate: 15 ms and 5 ms = 30 and 10 Euler steps of ``eps = 0.5``,
         ``tau = 1 ms``, ``dt = 0.5 ms``; LIF: 300 ms and 200 ms at ``dt = 0.5 ms``).
-    rule : {'chl', 'delta'}, optional
-        Contrastive Hebbian or delta rule (the models ``contrastive_hebbian`` and
-        ``contrastive_delta``; default: ``'chl'`` for rate neurons, ``'delta'`` for LIF neurons,
-        where the product of two noisy spike-based rates makes CHL learn worse).
+    rule : {'chl', 'delta'}
+        Contrastive Hebbian rule (default: the seeds' eq. 3, for rate and LIF neurons) or the delta
+        rule (the models ``contrastive_hebbian`` and ``contrastive_delta``).
     learn : {'all', 'output'}
         ``'output'``: only the weights into the output layer (and its biases) learn.
     fixed_feedback : bool
         Top-down weights keep their random initial values.
     neurons_per_dim : int
         LIF network: neurons per input and per output dimension (population coding).
+    nudging : {'seed', 'constant'}
+        LIF network: the output neurons' nudging factor. ``'seed'`` (default): seed 003's
+        ``lam = RI / (RI + sum_j w_ij s_j)`` (times ``beta``); ``'constant'``: a target-independent
+        nudging conductance ``lam = beta G / (beta G + [I_up]+)``, ``G = 25 mV``
+        (`models.lif_ep_output`).
     epochs : int
         Passes over the data (in a new random order each, with ``shuffle``).
     eval_every : int, optional
@@ -120,8 +124,8 @@ class EquilibriumPropagation(CompiledNetworkMixin, RegressorMixin, BaseEstimator
     """
 
     def __init__(self, hidden=(20,), neuron="rate", beta=None, eta=None, free_duration=None, nudged_duration=None,
-                 rule=None, learn="all", fixed_feedback=False, neurons_per_dim=20, epochs=3, eval_every=None,
-                 shuffle=True, anneal=0.1, seed=None, device=None, chunk_size=None, progress=False):
+                 rule="chl", learn="all", fixed_feedback=False, neurons_per_dim=20, nudging="seed", epochs=3,
+                 eval_every=None, shuffle=True, anneal=0.1, seed=None, device=None, chunk_size=None, progress=False):
         self.hidden = hidden
         self.neuron = neuron
         self.beta = beta
@@ -132,6 +136,7 @@ class EquilibriumPropagation(CompiledNetworkMixin, RegressorMixin, BaseEstimator
         self.learn = learn
         self.fixed_feedback = fixed_feedback
         self.neurons_per_dim = neurons_per_dim
+        self.nudging = nudging
         self.epochs = epochs
         self.eval_every = eval_every
         self.shuffle = shuffle
@@ -166,7 +171,7 @@ class EquilibriumPropagation(CompiledNetworkMixin, RegressorMixin, BaseEstimator
             raise ValueError(f"hidden must be a tuple of layer sizes, got {self.hidden!r}.") from None
         if any(h < 1 for h in hidden):
             raise ValueError(f"hidden layer sizes must be positive, got {self.hidden!r}.")
-        rule = self.rule or ("chl" if self.neuron == "rate" else "delta")  # (delta: less noisy with spikes)
+        rule = self.rule
         if rule not in RULES:
             raise ValueError(f"rule must be 'chl' or 'delta', got {self.rule!r}.")
         if self.learn not in ("all", "output"):
@@ -186,7 +191,10 @@ class EquilibriumPropagation(CompiledNetworkMixin, RegressorMixin, BaseEstimator
             return RateEPNetwork(sizes, *common, n_free=_steps("free_duration", free, RATE_DT, 30 * RATE_DT),
                                  n_nudged=_steps("nudged_duration", nudged, RATE_DT, 10 * RATE_DT),
                                  eps=float(RATE_DT / TIME_UNIT), **kw)
-        return LIFEPNetwork(sizes, *common, neurons_per_dim=P, free_duration=free, nudged_duration=nudged, **kw)
+        if self.nudging not in ("seed", "constant"):
+            raise ValueError(f"nudging must be 'seed' or 'constant', got {self.nudging!r}.")
+        return LIFEPNetwork(sizes, *common, neurons_per_dim=P, free_duration=free, nudged_duration=nudged,
+                            nudging=self.nudging, **kw)
 
     def _weights(self):
         return self.feedforward_, self.feedback_, self.biases_

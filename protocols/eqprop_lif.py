@@ -16,10 +16,10 @@ Populations (``P = neurons_per_dim``):
   ``tau du/dt = -(u - u0) + (1 - lam) I_dend + lam R I``, ``lam = b G / (b G + [I_dend]+)``
   (``b = beta`` in the nudged phase, 0 in the free phase), ``R I`` = the drive at which the LIF
   fires at the target rate ``r_max (rho_lo + (1 - rho_lo) y_hat)`` (analytic LIF rate
-  inverted, `lif_drive`). ``nudging='seed'`` uses the seed's factor ``G = R I`` (then a low
-  target nudges weakly and a high one strongly, and the learned outputs come out biased
-  upward; measured: +0.1 - 0.15 on the mean decoded output); the default ``nudging='constant'``
-  a target-independent nudging conductance ``G = u_nudge`` (25 mV);
+  inverted, `lif_drive`). The default ``nudging='seed'`` is the seed's factor ``G = R I``, i.e.
+  ``lam = R I / (R I + I_dend)`` at ``b = 1`` (a low target nudges weakly and a high one
+  strongly); ``nudging='constant'`` a target-independent nudging conductance ``G = u_nudge``
+  (25 mV); ``figures/eqprop_lif.py`` compares both, with both rules;
 - **bias** ``lif_bias`` (``lif_ep_bias``): one regularly firing neuron at ``r_max`` with learned
   weights ``lif_bias{l}`` onto every non-input layer.
 
@@ -84,7 +84,7 @@ class LIFEPNetwork(EPNetwork):
 
     def __init__(self, sizes, beta, etas, rule="chl", learn="all", fixed_feedback=False, neurons_per_dim=20,
                  free_duration=None, nudged_duration=None, dt=0.5 * ms, rho_lo=0.2, monitor=False,
-                 nudging="constant", **kwds):
+                 nudging="seed", **kwds):
         super().__init__(**kwds)
         self.dims = tuple(int(n) for n in sizes)
         P = self.P = int(neurons_per_dim)

@@ -51,3 +51,4 @@ def test_estimator_learns_what_the_network_learns(numpy_target):
     assert est.n_features_in_ == 4 and est.history_["r_free"].shape == (6, 2)
     assert est.predict(X[:3]).shape == (3, 2)
     assert np.isfinite(est.score(X, Y)) and target_rates(Y).shape == Y.shape
+    assert est.build_info_ is None  # (runtime: no build)

@@ -2,6 +2,8 @@
 an independent NumPy re-implementation, its first phase against the convex optimum, the
 estimator's API, checkpoints, bad input, the baselines and the measures."""
 
+import os
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -93,6 +95,7 @@ def test_estimator_fit_partial_fit_reproducible(tmp_path):
     np.testing.assert_array_equal(est.components_, est.feedback_.T)
     assert est.inhibition_.shape == (N, N) and est.feedforward_.shape == (N, M)
     assert est.transform(X).shape == (12, N) and est.n_features_in_ == M
+    assert os.path.isdir(est.build_info_.directory)  # (the public build record of the compiled network)
     assert est.score(X[8:]) == pytest.approx(-heldout_objective(X[8:], est.components_, est.lam1))
     # the same seed gives the same dictionary; partial_fit continues from the fitted weights
     again = clone(est).fit(X[:8], X_val=X[8:])

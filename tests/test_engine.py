@@ -410,3 +410,23 @@ def test_solver_runs_without_time_grid_warnings(numpy_target, caplog):
         spiking_elastic_net(np.ones((2, 2)), np.eye(2), np.zeros(2), 0.0, 0.1, 0.0, duration=20, dt=0.02,
                             device="runtime")
     assert not [r for r in caplog.records if "not aligned" in r.getMessage()]
+
+
+@pytest.mark.cpp_standalone
+def test_generated_network_loop_reads_the_clock_once():
+    """Brian2 2.9 calls std::clock() in every time step of Network::run; the build takes it out
+    (the run time is read once, after the loop) and the binary still runs the same schedule."""
+    import brian2
+
+    from brianlearn.buildcache import patch_network_loop
+
+    p = Ticker(device="cpp_standalone", seed=0)
+    res = p.run_trials({"x": np.ones((2, 3))})
+    np.testing.assert_array_equal(res.records["g.c_b"], np.full((2, 3), 10))
+    with open(os.path.join(BUILD_LOG[-1].directory, "network.cpp")) as f:
+        text = f.read()
+    loop = text[text.index("while(clock"):text.index("Network::_globally_running = false")]
+    assert "current = std::clock()" not in loop.split("if (report_func)")[-1]
+    if tuple(int(v) for v in brian2.__version__.split(".")[:2]) < (2, 10):
+        assert "(brianlearn: once)" in text
+    assert not patch_network_loop(BUILD_LOG[-1].directory)  # (already patched: nothing to do)

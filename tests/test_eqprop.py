@@ -89,10 +89,12 @@ def test_reference_update_is_the_contrastive_rule():
 
 @pytest.mark.slow
 def test_reference_reaches_the_spec_numbers():
-    """DESIGN.md 4.4: 2-20-2, minibatches of 20, 5 passes over 20 000 samples -> 5e-4 - 1e-3."""
+    """DESIGN.md 4.4: 2-20-2, minibatches of 20, 5-25 passes over 20 000 samples -> 5e-4 - 1e-3.
+
+    Measured: 1.06e-3 after 5 passes, 2.1e-4 after 10 (seed 1)."""
     Xtr, Ytr, Xte, Yte = regression_task(20000, 1000, seed=0)
-    net = RateEPReference((2, 20, 2), eta=(0.5, 0.25), batch_size=20, seed=1).fit(Xtr, Ytr, epochs=5)
-    assert net.score(Xte, Yte) < 1.5e-3
+    net = RateEPReference((2, 20, 2), eta=(0.5, 0.25), batch_size=20, seed=1).fit(Xtr, Ytr, epochs=10)
+    assert net.score(Xte, Yte) < 1e-3
 
 
 # ------------------------------------------------------------------ Brian2 rate network
@@ -285,21 +287,30 @@ def test_lif_target_drive_inverts_the_lif_rate():
 
 
 @pytest.mark.cpp_standalone
-def test_lif_network_nudges_outputs_toward_targets():
+@pytest.mark.parametrize("nudging", ["constant", "seed"])
+def test_lif_network_nudges_outputs_toward_targets(nudging):
     """A small LIF network (10 hidden, 4 neurons per dimension): without learning the weights do not
-    change; in the nudged phase the decoded outputs move toward the targets."""
+    change; in the nudged phase the decoded outputs move toward the targets. With the seed's factor
+    lam = RI / (RI + I_up) a target below the free output has a small drive RI and barely nudges
+    (measured here: those outputs rose from about 0.8 to 0.9-1.0, through the top-down input), so
+    that form is checked where the target lies above the free output."""
     from brianlearn.protocols.eqprop_lif import LIFEPNetwork
 
     X, Y = two_link_arm(20, seed=0)
     net = LIFEPNetwork((2, 10, 2), 1.0, (0.01, 0.01), neurons_per_dim=4, free_duration=150 * _ms(),
-                       nudged_duration=150 * _ms(), seed=0, chunk_size=20)
+                       nudged_duration=150 * _ms(), seed=0, chunk_size=20, nudging=nudging)
     Ws, bs = net.init_weights(np.random.default_rng(0), output_scale=1.0)
     net.init_state = net.state_from_weights(Ws, [None, Ws[1].T], bs)
     res = net.run_trials({"x": X, "y": Y}, signals={"lr": 0.0})
     np.testing.assert_array_equal(res.state["lif_W0.w"], net.init_state["lif_W0.w"])
     free = net.decode(res.records["lif_L2.rho_free"])
     nudged = net.decode(res.records["lif_L2.rho_nudged"])
-    assert mse(nudged, Y) < 0.5 * mse(free, Y)
+    up = Y > free + 0.1  # (targets well above the free outputs)
+    if nudging == "constant":
+        assert mse(nudged, Y) < 0.5 * mse(free, Y)
+    else:
+        assert up.sum() >= 10
+        assert np.mean((nudged - Y)[up] ** 2) < 0.5 * np.mean((free - Y)[up] ** 2)
     assert res.records["lif_L2.rho_nudged"].max() > 0.2
 
 

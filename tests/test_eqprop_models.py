@@ -82,3 +82,29 @@ def test_lif_network_uses_the_lif_ep_models(numpy_target, monkeypatch):
     assert hidden.namespace["tau"] == 7 * ms and hidden.namespace["tau_r"] == 20 * ms
     assert out.namespace["u_nudge"] == 10 * mV and out.namespace["tau"] == 15 * ms
     assert net.objects_["lif_L0"].namespace["tau_r"] == 20 * ms
+
+
+def test_output_nudging_factor_is_the_seeds_formula():
+    """Seed 003, section 3.3: lam = RI / (RI + sum_j w_ij s_j), the dendritic input clipped at 0;
+    0 in the free phase (nudge = 0); the 'constant' form beta G / (beta G + [I_up]+), G = 25 mV."""
+    from brianlearn.models.lif_ep_output import lif_ep_output
+
+    RI = np.array([10.0, 20.0, 30.0, 5.0, 40.0])
+    I_up = np.array([0.0, 10.0, -5.0, 40.0, 25.0])
+    for form, G in ((1.0, RI), (0.0, np.full(5, 25.0))):
+        g = lif_ep_output(seed_form=form).make_group(5, f"out_form{int(form)}")
+        g.RI, g.I_up = RI * mV, I_up * mV
+        for nudge in (1.0, 0.7, 0.0):
+            g.nudge = nudge
+            expected = nudge * G / (nudge * G + np.maximum(I_up, 0)) if nudge else np.zeros(5)
+            np.testing.assert_allclose(np.asarray(g.lam), expected, rtol=1e-9)
+    np.testing.assert_allclose(RI / (RI + np.maximum(I_up, 0)), [1, 2 / 3, 1, 1 / 9, 40 / 65])  # (by hand)
+
+
+def test_lif_defaults_are_the_seeds_model():
+    """EquilibriumPropagation(neuron='lif') builds seed 003's network: CHL and the seed's nudging."""
+    from brianlearn.protocols.eqprop import EquilibriumPropagation
+
+    net = EquilibriumPropagation(hidden=(3,), neuron="lif", device="runtime")._build_network(2, 2)
+    assert (net.rule, net.nudging) == ("chl", "seed")
+    assert EquilibriumPropagation()._build_network(2, 2).rule == "chl"

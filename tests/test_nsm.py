@@ -185,3 +185,18 @@ def test_runtime_and_cpp_standalone_agree(numpy_target):
     assert cpp.last_outputs_.sum() > 0
     for attr in ("feedforward_", "lateral_", "biases_"):
         np.testing.assert_allclose(getattr(rt, attr), getattr(cpp, attr), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.cpp_standalone
+def test_openmp_threads_give_the_same_weights():
+    """NSM with its synapses (W, M and the summed recurrent input) on 2 OpenMP threads learns the
+    same weights as on 1 (bit for bit: each synapse and each neuron is updated by one thread)."""
+    from brianlearn.devices import DeviceConfig
+
+    X, _ = _digits(6, 0, seed=6)
+    nets = [SpikingNSM(4, alpha=0.3, lam1=0.05, eta=0.1, duration=30, dt=0.1, seed=2, chunk_size=6,
+                       device=DeviceConfig("cpp_standalone", threads=n)).fit(X, X_val=None) for n in (1, 2)]
+    assert nets[0].last_outputs_.sum() > 0
+    np.testing.assert_array_equal(nets[1].last_outputs_, nets[0].last_outputs_)
+    for attr in ("feedforward_", "lateral_", "biases_"):
+        np.testing.assert_array_equal(getattr(nets[1], attr), getattr(nets[0], attr))

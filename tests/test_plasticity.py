@@ -267,9 +267,12 @@ def test_rate_step_stimulus_matches_pairwise_sum_and_expectation(numpy_target):
 
 @pytest.mark.cpp_standalone
 def test_stdp_follows_rate_difference_prediction():
-    r = pl.rate_difference(n_pairs=200, n_repeats=100, seed=0, device="cpp_standalone")
+    """The contrastive part (measured minus the Hebbian term) follows r_pre dr_post int(tau K): 400
+    synapses per rate pair resolve it to r = 0.949 (100: 0.88; the figure's 1600: 0.990)."""
+    r = pl.rate_difference(n_pairs=200, n_repeats=400, seed=0, device="cpp_standalone")
     assert r["n_pairs"] >= 200
-    assert r["correlation"] >= 0.95
+    assert r["correlation_rate_term"] >= 0.93
+    assert r["correlation"] >= 0.98
     slope = np.polyfit(r["exact"], r["measured"], 1)[0]
     assert abs(slope - 1) < 0.1
 
@@ -345,4 +348,4 @@ def test_experiment_regenerates_figures_and_results(tmp_path):
     text = (tmp_path / "RESULTS.md").read_text()
     assert "Bi & Poo" in text and "Sjöström" in text
     assert res["plasticity_window"]["max_rel_deviation"] < 0.01
-    assert res["plasticity_rate_difference"]["correlation"] >= 0.95
+    assert res["plasticity_rate_difference"]["correlation_rate_term"] >= 0.95
