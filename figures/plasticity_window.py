@@ -65,7 +65,7 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
     print(f"pair STDP ('bi_poo_1998') versus the Bi & Poo fit at {len(dts)} dt: max relative deviation "
           f"{rel.max():.2e}")
     print(res.summary())
-    path = plot(out, table, values[len(table, quick=quick):], rel, synth0, res, errors)
+    path = plot(out, table, values[len(table):], rel, synth0, res, errors, quick=quick)
     print(f"fit over {N_SEEDS} noise seeds: all four parameters within 5 % in {100 * frac:.0f} % of them "
           f"(largest error {100 * all_errors.max():.1f} %)")
     if record:
