@@ -150,7 +150,7 @@ def _parser():
                     help="checkpoint the long fits in DIR; the same command resumes an interrupted run")
     sp.set_defaults(func=_cmd_run)
     sp = sub.add_parser("reproduce", help="rerun every experiment: every figure and every RESULTS.md row",
-                        description="Rerun every experiment from scratch (in the order of 'brianlearn list'), "
+                        description=f"Rerun every experiment from scratch ({', '.join(figures.EXPERIMENTS)}), "
                         "regenerating every figure and every row of RESULTS.md; prints the run time.")
     device_opts(sp)
     sp.add_argument("--full", action="store_true", help="the paper's sizes (default: quick; sections *_full)")
