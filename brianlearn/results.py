@@ -118,9 +118,11 @@ def render_results_md(folder="figures"):
             ok = row.get("ok")
             mark = "" if ok is None else ("yes" if ok else "**no**")
             lines.append(f"| {row['quantity']} | {_fmt(row['measured'])} | {_fmt(row.get('paper', ''))} | {mark} |")
-        figs = sorted({row["figure"] for row in sec["rows"] if row.get("figure")})
+        # (figures are written next to RESULTS.md: named by file name, so that the rendering does not
+        # depend on where the rows were recorded, e.g. an absolute path on another machine)
+        figs = sorted({os.path.basename(row["figure"]) for row in sec["rows"] if row.get("figure")})
         if figs:
-            lines += [""] + [f"![{os.path.basename(f)}]({os.path.relpath(f, folder)})" for f in figs]
+            lines += [""] + [f"![{f}]({f})" for f in figs]
         lines.append("")
     return "\n".join(lines)
 

@@ -152,10 +152,12 @@ def test_full_runs_write_their_own_sections(tmp_path):
     assert "## Demo\n" in md and "## Demo (--full)\n" in md and "| q | 1 |" in md and "| q | 2 |" in md
 
 
-def test_results_md_is_exactly_the_rendering_of_the_stored_rows(monkeypatch):
-    """figures/RESULTS.md is generated: rendering figures/results/*.json gives it byte for byte."""
+def test_results_md_is_exactly_the_rendering_of_the_stored_rows(tmp_path, monkeypatch):
+    """figures/RESULTS.md is generated: rendering figures/results/*.json gives it byte for byte,
+    from any working directory (the rows may have been recorded elsewhere)."""
     from brianlearn.results import render_results_md
 
-    monkeypatch.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))  # (rows name figures/...)
-    with open(os.path.join("figures", "RESULTS.md")) as f:
-        assert render_results_md("figures") == f.read()
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "figures")
+    monkeypatch.chdir(tmp_path)
+    with open(os.path.join(folder, "RESULTS.md")) as f:
+        assert render_results_md(folder) == f.read()
