@@ -111,7 +111,7 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False, anneal=0
     curves_figure(f_curve, {f"LIF, {r} / {n} nudging (seed {seeds[0]})": res["histories"][(r, n)][0]
                             for r, n in variants}, {"linear": res["linear"]})
     f_pred = os.path.join(out, sized("eqprop_lif_predictions", quick) + ".png")
-    prediction_figure(f_pred, {"LIF, 300 hidden": net}, n_grid=15)
+    prediction_figure(f_pred, {f"LIF 300 hidden, {VARIANTS[0][0]} / {VARIANTS[0][1]} nudging": net}, n_grid=15)
     f_raster = os.path.join(out, sized("eqprop_lif_raster", quick) + ".png")
     raster_figure(f_raster, net, Xte[:1], Yte[:1], device)
     # ---- the rows
