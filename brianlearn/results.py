@@ -11,7 +11,9 @@ import os
 import re
 import time
 
-__all__ = ["sized", "record_results", "write_results_md", "render_results_md", "figure_main", "experiment_checkpoint", "timed_fit", "set_checkpoint_dir",
+import numpy as np
+
+__all__ = ["sized", "mean_range", "record_results", "write_results_md", "render_results_md", "figure_main", "experiment_checkpoint", "timed_fit", "set_checkpoint_dir",
            "CHECKPOINT_ENV"]
 
 #: environment variable naming the folder where experiments checkpoint their long fits
@@ -56,6 +58,13 @@ def sized(name, quick):
     """``name`` for a quick run, ``name + '_full'`` for the paper's sizes: the section and figure
     names a ``--full`` run writes, so that it never overwrites the quick rows."""
     return name if quick else f"{name}_full"
+
+
+def mean_range(values, spec=".3g"):
+    """``'mean (min - max)'`` of per-seed values, each formatted with ``spec``: how the rows
+    report a result over seeds."""
+    v = np.asarray(values, dtype=float)
+    return f"{np.mean(v):{spec}} ({np.min(v):{spec}} - {np.max(v):{spec}})"
 
 
 def record_results(section, rows, folder="figures", title=None, command=None):

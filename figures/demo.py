@@ -17,7 +17,7 @@ from brian2 import ms, second
 
 from brianlearn.figures._plotting import plt, save
 from brianlearn.protocols.demo import ContrastiveDemo, DemoNetwork, target_rates, teacher_task
-from brianlearn.results import figure_main, record_results, sized
+from brianlearn.results import figure_main, mean_range, record_results, sized
 
 __all__ = ["run", "example_network"]
 
@@ -33,14 +33,21 @@ def example_network(quick=True, seed=0, device=None):
     return DemoNetwork(eta=ETA, window=WINDOW, settle=SETTLE, dt=DT, device=device, seed=seed), {"x": X, "y": Y}
 
 
-def _other_seed(seed, n_train, device):
-    """RMSE after learning and of the mean-rate prediction (Hz) for one more seed."""
+def _rmse(rates, target):
+    return float(np.sqrt(np.mean((rates - target) ** 2)))
+
+
+def _learned(seed, n_train, device, progress):
+    """Train on ``n_train`` teacher samples of ``seed``; returns the estimator, the held-out inputs,
+    their target rates, the learned rates, the mean training target (Hz) and the fit's seconds."""
     X, Y, _ = teacher_task(n_train + N_TEST, seed=seed)
+    est = ContrastiveDemo(eta=ETA, window=WINDOW, settle=SETTLE, dt=DT, device=device, seed=seed, progress=progress)
+    start = time.time()
+    est.fit(X[:n_train], Y[:n_train])
+    fit_time = time.time() - start
     target = target_rates(Y[n_train:])
-    est = ContrastiveDemo(eta=ETA, window=WINDOW, settle=SETTLE, dt=DT, device=device, seed=seed, progress=False)
-    after = est.fit(X[:n_train], Y[:n_train]).predict(X[n_train:])
-    mean_rate = target_rates(Y[:n_train]).mean(axis=0)
-    return (float(np.sqrt(np.mean((after - target) ** 2))), float(np.sqrt(np.mean((mean_rate - target) ** 2))))
+    mean_rate = np.broadcast_to(target_rates(Y[:n_train]).mean(axis=0), target.shape)
+    return est, X[n_train:], target, est.predict(X[n_train:]), mean_rate, fit_time
 
 
 def _figure(out, gap, target, before, after, quick=True):
@@ -68,24 +75,17 @@ def run(out="figures", quick=True, seed=0, device=None, progress=True):
     """
     # ------------------------------------------------------------ data: a random affine teacher
     n_train = 600 if quick else 3000
-    X, Y, _ = teacher_task(n_train + N_TEST, seed=seed)
-    Xtr, Ytr, Xte, Yte = X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
-    target = target_rates(Yte)
+    Xte = teacher_task(n_train + N_TEST, seed=seed)[0][n_train:]
     # ------------------------------------------------------------ before learning, learning, after
     untrained = DemoNetwork(eta=ETA, window=WINDOW, settle=SETTLE, dt=DT, device=device, seed=seed)
     start = time.time()
     before = untrained.predict_rates(Xte)  # the initial weights (the estimator's, with the same seed)
     first = time.time() - start  # (includes the one compilation on a standalone device)
     build = untrained.build_info_
-    est = ContrastiveDemo(eta=ETA, window=WINDOW, settle=SETTLE, dt=DT, device=device, seed=seed, progress=progress)
-    start = time.time()
-    est.fit(Xtr, Ytr)
-    fit_time = time.time() - start
-    after = est.predict(Xte)
-    rmse = lambda a: float(np.sqrt(np.mean((a - target) ** 2)))  # noqa: E731
-    mean_rate = np.broadcast_to(target_rates(Ytr).mean(axis=0), target.shape)  # (the training targets' mean)
+    est, Xte, target, after, mean_rate, fit_time = _learned(seed, n_train, device, progress)
+    rmse = lambda a: _rmse(a, target)  # noqa: E731
     gap = np.abs(est.history_["r_clamped"] - est.history_["r_free"]).mean(axis=1)
-    n_in, n_out = Xtr.shape[1], Ytr.shape[1]
+    n_in, n_out = est.n_features_in_, est.n_outputs_
     device_name = est._net.device_config.name
     result = {"rmse_before_hz": rmse(before), "rmse_after_hz": rmse(after), "rmse_mean_rate_hz": rmse(mean_rate), "n_train": n_train, "n_test": N_TEST,
               "device": device_name, "first_run_s": first, "fit_s": fit_time,
@@ -109,11 +109,12 @@ def run(out="figures", quick=True, seed=0, device=None, progress=True):
     result["figure"] = path
     # ------------------------------------------------------------ two more seeds (the same binary)
     seeds = [seed, seed + 1, seed + 2]
-    per_seed = [(result["rmse_after_hz"], result["rmse_mean_rate_hz"])] + [
-        _other_seed(s, n_train, device) for s in seeds[1:]]
+    per_seed = [(result["rmse_after_hz"], result["rmse_mean_rate_hz"])]
+    for s in seeds[1:]:
+        _, _, t, a, m, _ = _learned(s, n_train, device, progress=False)
+        per_seed.append((_rmse(a, t), _rmse(m, t)))
     after_s, mean_s = np.array(per_seed).T
-    fmt = lambda v: f"{np.mean(v):.3g} ({np.min(v):.3g} - {np.max(v):.3g})"  # noqa: E731
-    print(f"  seeds {seeds}: RMSE after learning {fmt(after_s)} Hz, mean-rate prediction {fmt(mean_s)} Hz")
+    print(f"  seeds {seeds}: RMSE after learning {mean_range(after_s)} Hz, mean-rate prediction {mean_range(mean_s)} Hz")
     result["per_seed"] = per_seed
     record_results(sized("demo", quick), [
         {"quantity": f"output rate RMSE on {N_TEST} held-out samples, before learning (Hz; seed {seed}: the "
@@ -121,10 +122,10 @@ def run(out="figures", quick=True, seed=0, device=None, progress=True):
          "measured": result["rmse_before_hz"], "paper": "-", "figure": path},
         {"quantity": "output rate RMSE of predicting every sample's rates by the mean training target (Hz; "
                      f"the error of a network that learned only the mean), mean (range) over {len(seeds)} seeds",
-         "measured": fmt(mean_s), "paper": "-", "figure": path},
+         "measured": mean_range(mean_s), "paper": "-", "figure": path},
         {"quantity": f"output rate RMSE after {n_train} samples of contrastive delta-rule learning (Hz), mean "
                      f"(range) over {len(seeds)} seeds",
-         "measured": fmt(after_s) + "; / mean-rate prediction's: " + ", ".join(f"{r:.2f}" for r in after_s / mean_s),
+         "measured": mean_range(after_s) + "; / mean-rate prediction's: " + ", ".join(f"{r:.2f}" for r in after_s / mean_s),
          "paper": "below the mean-rate prediction's, every seed; count resolution of a 400 ms window is 2.5 Hz",
          "ok": bool(np.all(after_s < mean_s)), "figure": path},
     ], folder=out or "figures", title="Demo: two-phase contrastive learning of an affine map", command="brianlearn demo")

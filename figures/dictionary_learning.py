@@ -26,7 +26,7 @@ from brianlearn.measures import heldout_objective
 from brianlearn.protocols.dictionary import SpikingDictionaryLearning
 from brianlearn.protocols.dictionary_baselines import (minibatch_dictionary_learning, random_dictionary,
                                                        sgd_dictionary_learning)
-from brianlearn.results import figure_main, record_results, sized, timed_fit
+from brianlearn.results import figure_main, mean_range, record_results, sized, timed_fit
 
 __all__ = ["run", "patch_sets"]
 
@@ -105,25 +105,24 @@ def run(out="figures", quick=True, seed=0, device=None):
     builds = [e.build_info_ for e in net]
     compiled = [b.seconds for b in builds if b is not None and b.compiled]
     rate = size["n_train"] / np.array(timed or [np.nan])
-    fmt = lambda v: f"{np.mean(v):.4g} ({np.min(v):.4g} - {np.max(v):.4g})"  # noqa: E731
     n = size["n_train"]
     rows = [
-        {"quantity": f"held-out objective after {n} samples, network (random dictionary: {fmt(start)}); mean "
-                     f"(range) over {len(seeds)} seeds", "measured": fmt(end_net),
+        {"quantity": f"held-out objective after {n} samples, network (random dictionary: {mean_range(start, '.4g')}); mean "
+                     f"(range) over {len(seeds)} seeds", "measured": mean_range(end_net, '.4g'),
          "paper": "similar to or better than SGD", "figure": path},
         {"quantity": f"held-out objective after {n} samples, SGD (eta = {eta:g}, chosen on the validation set)",
-         "measured": fmt(end_sgd), "paper": "-", "figure": path},
+         "measured": mean_range(end_sgd, '.4g'), "paper": "-", "figure": path},
         {"quantity": "ratio network / SGD, per seed", "measured": ", ".join(f"{r:.3f}" for r in end_net / end_sgd),
          "paper": "<= 1.05 (this project's acceptance)", "ok": bool(np.all(end_net <= 1.05 * end_sgd)),
          "figure": path},
         {"quantity": "ratio network / MiniBatchDictionaryLearning, per seed",
          "measured": ", ".join(f"{r:.3f}" for r in end_net / end_mb), "paper": "-", "figure": path},
-        {"quantity": "lowest consistency during training (network)", "measured": fmt(cons),
+        {"quantity": "lowest consistency during training (network)", "measured": mean_range(cons, '.4g'),
          "paper": "stays near 1 (>= 0.9: this project's acceptance)", "ok": bool(np.all(cons >= 0.9)),
          "figure": path},
         {"quantity": "training speed (samples/s over the whole fit, held-out evaluations included; "
                      f"{len(compiled)} of the fits compiled the network, {sum(compiled):.0f} s)",
-         "measured": fmt(rate) + f" ({len(timed)} fits timed)", "paper": "-",
+         "measured": mean_range(rate, '.4g') + f" ({len(timed)} fits timed)", "paper": "-",
          **({"ok": bool(np.all(np.array(timed) <= 900))} if quick and timed else {}),
          "figure": path},
     ]

@@ -21,7 +21,7 @@ from brianlearn.figures._plotting import plt, save
 from brianlearn.figures.dictionary_learning import LAM1, N_ATOMS, patch_sets
 from brianlearn.protocols.dictionary import SpikingDictionaryLearning, initial_weights
 from brianlearn.protocols.dictionary_network import DictionaryNetwork, state_from_weights
-from brianlearn.results import experiment_checkpoint, figure_main, record_results, sized
+from brianlearn.results import experiment_checkpoint, figure_main, mean_range, record_results, sized
 from brianlearn.validation import TIME_UNIT
 
 __all__ = ["run", "spike_trains"]
@@ -80,10 +80,9 @@ def run(out="figures", quick=True, seed=0, device=None):
     fig.tight_layout()
     path = save(fig, out, sized("dictionary_rasters", quick) + ".png", dpi=120)
     # ------------------------------------------------------------ rows
-    fmt = lambda v: f"{np.mean(v):.4f} ({np.min(v):.4f} - {np.max(v):.4f})"  # noqa: E731
     rows = [{"quantity": f"mean |b_k - b_0| of the input neurons over {N_SHOW} held-out patches, {name} "
                          f"{N_TRAIN[quick]} training samples, mean (range) over {len(seeds)} seeds",
-             "measured": fmt(change[name]), "paper": "the feedback phase changes the inputs less after learning",
+             "measured": mean_range(change[name], '.4f'), "paper": "the feedback phase changes the inputs less after learning",
              "figure": path} for name in ("before", "after")]
     rows[1]["ok"] = bool(np.all(np.array(change["after"]) < np.array(change["before"])))
     record_results(sized("dictionary_rasters", quick), rows, folder=out,

@@ -20,7 +20,7 @@ import numpy as np
 from brianlearn.figures._plotting import plt, save
 from brianlearn.figures.dictionary_learning import LAM1, N_ATOMS, patch_sets
 from brianlearn.protocols.dictionary import DEFAULT_LAM2, SpikingDictionaryLearning
-from brianlearn.results import experiment_checkpoint, figure_main, record_results, sized
+from brianlearn.results import experiment_checkpoint, figure_main, mean_range, record_results, sized
 
 __all__ = ["run"]
 
@@ -67,14 +67,13 @@ def run(out="figures", quick=True, seed=0, device=None):
     fig.tight_layout()
     path = save(fig, out, sized("dictionary_symmetry", quick) + ".png", dpi=120)
     # ------------------------------------------------------------ rows
-    fmt = lambda v: f"{np.mean(v):.3f} ({np.min(v):.3f} - {np.max(v):.3f})"  # noqa: E731
     start = np.array([h["symmetry"][0] for h in hist[lam2s[0]]])
     rows = [{"quantity": f"symmetry at the asymmetric start, mean (range) over {len(seeds)} seeds",
-             "measured": fmt(start), "paper": "near 0.76", "figure": path}]
+             "measured": mean_range(start, '.3f'), "paper": "near 0.76", "figure": path}]
     for k, lam2 in enumerate(lam2s):
         default = " (the default)" if lam2 == DEFAULT_LAM2 else ""
         row = {"quantity": f"lam2 = {lam2:g}{default}: symmetry / consistency / mean atom norm after "
-                           f"{size['n_train']} samples", "measured": " / ".join(fmt(end[m][k]) for m in MEASURES),
+                           f"{size['n_train']} samples", "measured": " / ".join(mean_range(end[m][k], '.3f') for m in MEASURES),
                "paper": "symmetry -> 1, consistency near 1, atom norms ~1 (the paper's lam2)", "figure": path}
         if default and not quick:  # this project's acceptance: both >= 0.9 at the end, every seed
             row["paper"] += "; >= 0.9 both (this project's acceptance)"

@@ -38,7 +38,7 @@ from brianlearn.figures._plotting import plt
 from brianlearn.figures.eqprop_rate import curves_figure, prediction_figure
 from brianlearn.protocols.eqprop import EquilibriumPropagation, LIFEPNetwork, linear_baseline
 from brianlearn.protocols.eqprop_lif import default_etas
-from brianlearn.results import experiment_checkpoint, figure_main, record_results, sized
+from brianlearn.results import experiment_checkpoint, figure_main, mean_range, record_results, sized
 
 __all__ = ["run"]
 
@@ -116,7 +116,6 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False, anneal=0
     raster_figure(f_raster, net, Xte[:1], Yte[:1], device)
     # ---- the rows
     n_eval = len(res["histories"][VARIANTS[0]][0]["val_mse"]) - 1
-    fmt = lambda v: f"{np.mean(v):.3g} ({np.min(v):.3g} - {np.max(v):.3g})"  # noqa: E731
     rows = []
     for rule, nudging in variants:
         key = (rule, nudging)
@@ -125,7 +124,7 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False, anneal=0
         row = {"quantity": f"LIF EP, rule {rule}, nudging '{nudging}'" + (" (seed 003's model, the default)"
                            if seed_model else "") + f": held-out MSE after {epochs}x{N_TRAIN} samples, mean of the "
                            f"last quarter of {n_eval} evaluations; mean (range) over {len(seeds)} seeds",
-               "measured": fmt(late) + "; within the last quarter: " + ", ".join(
+               "measured": mean_range(late) + "; within the last quarter: " + ", ".join(
                    f"{lo:.3g} - {hi:.3g}" for lo, hi in res["spread"][key]),
                "paper": "learnable, not perfectly" + ("; <= 5e-3 for every seed (this project's acceptance)"
                                                       if seed_model else ""), "figure": f_curve}

@@ -24,7 +24,7 @@ from brianlearn.datasets.regression import arm_targets, regression_task, two_lin
 from brianlearn.figures._plotting import plt
 from brianlearn.protocols.eqprop import (EquilibriumPropagation, RateEPNetwork, RateEPReference, backprop_baseline,
                                          linear_baseline)
-from brianlearn.results import experiment_checkpoint, figure_main, record_results, sized
+from brianlearn.results import experiment_checkpoint, figure_main, mean_range, record_results, sized
 
 __all__ = ["run", "example_network", "RATE_FINDINGS", "curves_figure", "prediction_figure"]
 
@@ -104,29 +104,28 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False):
     none = ev(lambda r: r["no hidden layer"]["brian2"] / r["linear"])
     output = ev(lambda r: r["fixed random hidden (20), output weights learned"]["brian2"]
                 / r["20 hidden, all layers learned"]["brian2"])
-    fmt = lambda v: f"{np.mean(v):.3g} ({np.min(v):.3g} - {np.max(v):.3g})"  # noqa: E731
     over = f"mean (range) over {len(seeds)} seeds"
     rows = [
-        {"quantity": f"linear least-squares baseline, held-out MSE, {over}", "measured": fmt(ev(lambda r: r["linear"])),
+        {"quantity": f"linear least-squares baseline, held-out MSE, {over}", "measured": mean_range(ev(lambda r: r["linear"])),
          "paper": "1.6e-2 (spec)", "figure": f_pred},
         {"quantity": f"backprop 2-20-2 (MLPRegressor) baseline, held-out MSE, {over}",
-         "measured": fmt(ev(lambda r: r["backprop"])), "paper": "3e-4 (spec)"},
+         "measured": mean_range(ev(lambda r: r["backprop"])), "paper": "3e-4 (spec)"},
         {"quantity": f"rate EP 20 hidden, all layers, held-out MSE after {epochs}x{N_TRAIN} samples (Brian2), {over}",
-         "measured": fmt(all_l), "mean": float(np.mean(all_l)), "paper": "learnable; <= 1e-3 for every seed",
+         "measured": mean_range(all_l), "mean": float(np.mean(all_l)), "paper": "learnable; <= 1e-3 for every seed",
          "ok": bool(np.all(all_l <= 1e-3)), "figure": f_curve},
         {"quantity": f"rate EP 20 hidden, fixed feedback weights, held-out MSE (Brian2), {over}",
-         "measured": fmt(fixed_fb), "paper": "learnable; <= 1e-3 for every seed",
+         "measured": mean_range(fixed_fb), "paper": "learnable; <= 1e-3 for every seed",
          "ok": bool(np.all(fixed_fb <= 1e-3)), "figure": f_curve},
         {"quantity": f"rate EP no hidden layer: held-out MSE / linear baseline (Brian2), {over}",
-         "measured": fmt(none), "paper": "not learnable; >= 0.8 for every seed", "ok": bool(np.all(none >= 0.8)),
+         "measured": mean_range(none), "paper": "not learnable; >= 0.8 for every seed", "ok": bool(np.all(none >= 0.8)),
          "figure": f_curve},
         {"quantity": f"rate EP fixed random hidden, output only: MSE / all-layers MSE (Brian2), {over}",
-         "measured": fmt(output), "paper": "not learnable; >= 2 for every seed", "ok": bool(np.all(output >= 2)),
+         "measured": mean_range(output), "paper": "not learnable; >= 2 for every seed", "ok": bool(np.all(output >= 2)),
          "figure": f_curve},
     ]
     for label in RATE_FINDINGS:
         rows.append({"quantity": f"NumPy reference (minibatches of 20, 5x20000 samples), {label}, held-out MSE, {over}",
-                     "measured": fmt(ev(lambda r: r[label]["numpy_batch20"])),
+                     "measured": mean_range(ev(lambda r: r[label]["numpy_batch20"])),
                      "paper": "spec: 5e-4 - 1e-3" if label == "20 hidden, all layers learned" else "-"})
     record_results(sized("eqprop_rate", quick), rows, folder=out, title="Equilibrium propagation, rate network "
                    "(Scellier & Bengio 2017; Mesnard et al. 2016)",

@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 from brianlearn.figures._plotting import plt, save
 from brianlearn.measures import sparse_coding_objective
 from brianlearn.protocols.lca import DEFAULT_DURATION, lasso_reference, spiking_sparse_encode
-from brianlearn.results import figure_main, record_results, sized
+from brianlearn.results import figure_main, mean_range, record_results, sized
 
 __all__ = ["run", "random_problems", "fista"]
 
@@ -111,20 +111,19 @@ def run(out="figures", quick=True, seed=0, device=None):
     for e, t in zip(fista_err, [spiking_time[k, i50] for k in range(len(seeds))]):
         reached = np.flatnonzero(np.array(e) <= target.max())
         fista_needed.append(fista_time[reached[0]] if reached.size else np.inf)
-    fmt = lambda v: f"{np.mean(v):.3g} ({np.min(v):.3g} - {np.max(v):.3g})"  # noqa: E731
     rows = [
         {"quantity": f"relative objective error at T = 20 (the paper's phase length), mean (range) over "
-                     f"{len(seeds)} seeds", "measured": fmt(spiking[:, DURATIONS.index(20)]), "paper": "converges as T grows",
+                     f"{len(seeds)} seeds", "measured": mean_range(spiking[:, DURATIONS.index(20)]), "paper": "converges as T grows",
          "figure": path},
-        {"quantity": f"relative objective error at T = {DEFAULT_DURATION:g} (the default)", "measured": fmt(target),
+        {"quantity": f"relative objective error at T = {DEFAULT_DURATION:g} (the default)", "measured": mean_range(target),
          "paper": "within 1 % of the convex optimum (this project's acceptance)", "ok": bool(np.all(target < 0.01)),
          "figure": path},
-        {"quantity": "relative objective error at T = 200", "measured": fmt(spiking[:, -1]), "paper": "-",
+        {"quantity": "relative objective error at T = 200", "measured": mean_range(spiking[:, -1]), "paper": "-",
          "figure": path},
         {"quantity": f"wall-clock time per sample, spiking LCA at T = {DEFAULT_DURATION:g} (s, C++ standalone, 1 thread)",
-         "measured": fmt(spiking_time[:, i50]), "paper": "-", "figure": path},
+         "measured": mean_range(spiking_time[:, i50]), "paper": "-", "figure": path},
         {"quantity": "wall-clock time per sample FISTA needs for the same error (s, NumPy, 1 BLAS thread)",
-         "measured": fmt(fista_needed), "paper": "spiking LCA faster early than FISTA on one core", "figure": path},
+         "measured": mean_range(fista_needed), "paper": "spiking LCA faster early than FISTA on one core", "figure": path},
     ]
     record_results(sized("lca_convergence", quick), rows, folder=out,
                    title="Spiking LCA: convergence to the LASSO optimum (Tang, Lin & Davies 2017)",
