@@ -76,6 +76,13 @@ def _cmd_reproduce(args):
     return 0
 
 
+def _cmd_bench(args):
+    from brianlearn.benchmarks.bench import run_bench
+
+    run_bench(quick=args.quick, systems=args.systems, repeats=args.repeats, out=args.out)
+    return 0
+
+
 def _cmd_demo(args):
     args.protocol, args.full = "demo", False
     return _cmd_run(args)
@@ -158,6 +165,15 @@ def _parser():
     sp.add_argument("--checkpoint-dir", default=None, metavar="DIR",
                     help="checkpoint the long fits in DIR; the same command resumes an interrupted run")
     sp.set_defaults(func=_cmd_reproduce)
+    sp = sub.add_parser("bench", help="speed of every learning system against NumPy and Numba loops",
+                        description="Time brianlearn (cpp_standalone with 1 and 2 threads, runtime) against "
+                        "hand-written NumPy and Numba loops of the same dynamics, each checked for equal "
+                        "results first; writes RESULTS.md and throughput.png (default: benchmarks/).")
+    sp.add_argument("--quick", action="store_true", help="two sizes per system (default: the full size scan)")
+    sp.add_argument("--systems", nargs="*", default=None, help="only these systems (nsm, lca, dictionary, 'eqprop rate', 'eqprop lif')")
+    sp.add_argument("--repeats", type=int, default=3, help="timed runs per implementation (default: 3)")
+    sp.add_argument("--out", default="benchmarks", help="folder for RESULTS.md and throughput.png")
+    sp.set_defaults(func=_cmd_bench)
     sp = sub.add_parser("demo", help="small two-phase learning run", description="Train a small spiking "
                         "network with the contrastive delta rule, print what it learned, write a figure.")
     device_opts(sp)

@@ -8,7 +8,9 @@ Measures of learned networks, shared by the tests and the experiments (NumPy onl
   (the surrogate objective by which Lin & Tang compare dictionaries);
 - `consistency`, `weight_symmetry`: how close the dictionary network's ``H`` is to ``FB`` and
   ``F^T`` to ``B``;
-- `orientation_selectivity`, `spatial_spread`: shape of image filters (rows of ``W``);
+- `orientation_selectivity`, `spatial_spread`, `feature_centres`: shape of image filters (rows of ``W``);
+- `orientation_coverage`, `position_coverage`, `distinct_fraction`: whether a set of filters spans
+  orientations and positions and differs (what one repeated texture fails);
 - `bump_statistics`: tuning curves over a circular variable (manifold tiling);
 - `mean_cosine`: mean cosine similarity between distinct features.
 
@@ -19,7 +21,8 @@ This module imports nothing from ``brianlearn.models``, ``brianlearn.protocols``
 import numpy as np
 
 __all__ = ["nsm_cost", "elastic_net_objective", "sparse_coding_objective", "heldout_objective", "consistency",
-           "weight_symmetry", "orientation_selectivity", "spatial_spread", "bump_statistics", "mean_cosine"]
+           "weight_symmetry", "orientation_selectivity", "spatial_spread", "feature_centres", "orientation_coverage",
+           "position_coverage", "distinct_fraction", "bump_statistics", "mean_cosine"]
 
 
 def nsm_cost(X, Y, alpha=0.0, lam1=0.0, lam2=0.0):
@@ -176,6 +179,29 @@ def orientation_selectivity(W, size):
     return np.abs(z) / np.maximum(tot, 1e-300), np.degrees(np.angle(z) / 2) % 180
 
 
+def feature_centres(W, size):
+    """Centre of mass ``(row, column)``, in pixels, of each filter's squared weights.
+
+    Parameters
+    ----------
+    W : array (n_filters, size * size)
+    size : int
+
+    Returns
+    -------
+    array (n_filters, 2)
+    """
+    W, yy, xx, tot = _energy(W, size)
+    return np.stack([(W * yy).sum(axis=(1, 2)) / tot, (W * xx).sum(axis=(1, 2)) / tot], axis=1)
+
+
+def _energy(W, size):
+    """Squared weights as ``(n, size, size)`` images, the pixel grids and each image's total."""
+    W = np.asarray(W, dtype=float).reshape(-1, size, size) ** 2
+    yy, xx = np.mgrid[:size, :size]
+    return W, yy, xx, np.maximum(W.sum(axis=(1, 2)), 1e-300)
+
+
 def spatial_spread(W, size):
     """RMS distance (in pixels) of each filter's squared weights from their centre of mass.
 
@@ -188,13 +214,38 @@ def spatial_spread(W, size):
     -------
     array (n_filters,)
     """
-    W = np.asarray(W, dtype=float).reshape(-1, size, size) ** 2
-    yy, xx = np.mgrid[:size, :size]
-    tot = W.sum(axis=(1, 2))
-    cy = (W * yy).sum(axis=(1, 2)) / tot
-    cx = (W * xx).sum(axis=(1, 2)) / tot
-    var = (W * ((yy - cy[:, None, None]) ** 2 + (xx - cx[:, None, None]) ** 2)).sum(axis=(1, 2)) / tot
+    c = feature_centres(W, size)
+    W, yy, xx, tot = _energy(W, size)
+    var = (W * ((yy - c[:, 0, None, None]) ** 2 + (xx - c[:, 1, None, None]) ** 2)).sum(axis=(1, 2)) / tot
     return np.sqrt(var)
+
+
+def orientation_coverage(orientations, n_bins=6):
+    """How many preferred orientations (degrees, in [0, 180)) fall in each of ``n_bins`` equal
+    bins of 180 degrees (6 bins: 30 degrees each). A set of features that all copy one
+    grating leaves most bins empty."""
+    o = np.asarray(orientations, dtype=float) % 180.0
+    return np.histogram(o, bins=n_bins, range=(0.0, 180.0))[0]
+
+
+def position_coverage(centres, size, n_cells=4):
+    """Features whose centre lies in each cell of an ``n_cells x n_cells`` grid over a
+    ``size x size`` patch, ``(n_cells, n_cells)``; full-field features all sit in the middle."""
+    c = np.asarray(centres, dtype=float).reshape(-1, 2)
+    edges = np.linspace(-0.5, size - 0.5, n_cells + 1)
+    return np.histogram2d(c[:, 0], c[:, 1], bins=[edges, edges])[0].astype(int)
+
+
+def distinct_fraction(W, threshold=0.9):
+    """Fraction of features (rows of ``W``) with no other feature at ``|cosine| >= threshold``:
+    1 when all differ, near 0 when most are copies of a few."""
+    W = np.asarray(W, dtype=float)
+    if len(W) < 2:
+        return 1.0
+    U = W / np.maximum(np.linalg.norm(W, axis=1, keepdims=True), 1e-300)
+    C = np.abs(U @ U.T)
+    np.fill_diagonal(C, 0.0)
+    return float(np.mean(C.max(axis=1) < threshold))
 
 
 def bump_statistics(R, angles, rel_threshold=0.0):

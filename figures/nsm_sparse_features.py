@@ -1,4 +1,4 @@
-"""Fig. 3 of Pehlevan (2019): sparse features of digits and whitened natural-image patches, output CDFs, orientation selectivity.
+"""Fig. 3 of Pehlevan (2019): sparse features of digits and whitened natural-image patches, output CDFs, orientations and positions.
 
 Pehlevan (2019), "A spiking neural network with local learning rules derived from nonnegative
 similarity matching", arXiv:1902.01429, Fig. 3: alpha = lam2 = 0, M0 = I, b0 = 0, the paper's
@@ -21,10 +21,18 @@ lam1 = 0.5 scaled to the centred digits' similarity scale (0.5 x 4.6 / 9.3^2 = 0
 samples has its W decay to 0 and stays silent), so the sparsity here comes from the
 non-negativity alone, as for the patches.
 
-Patches: lam1 = 0, k = 256, W0 ~ N(0, 1/k), whitened 16x16 patches of scikit-learn's sample
-photographs (or of ``--images FILE``, e.g. Olshausen & Field's IMAGES.mat). Measures: the output
-sparsity over each data set, the mean cosine between the digit features, and for the patches an
-orientation selectivity index and the spatial spread of every feature against random filters.
+Patches: lam1 = 0, k = 256, W0 ~ N(0, 1/k), 16x16 patches drawn from both of scikit-learn's
+sample photographs (each patch from either, at random), each photograph whitened as Olshausen &
+Field (1996) do: the filter f exp(-(f/f0)^4) (whitening of the 1/f amplitude spectrum with a
+low-pass roll-off, f0 = 0.4 cycles/pixel, their 200 cycles per 512-pixel picture), or patches of
+``--images FILE`` (e.g. their IMAGES.mat). Measures, for three seeds (the figure shows the first):
+the output sparsity; an orientation selectivity index and the spatial spread of every feature
+against random filters; and measures that one texture learned many times cannot pass: the
+preferred orientations of the oriented features in six 30-degree bins (none may be empty), the
+centres of the localised features on a 4x4 grid over the patch (every cell should hold one), and
+the fraction of distinct features (no other feature at |cosine| >= 0.9). The same measures for
+scikit-learn's MiniBatchDictionaryLearning on the same patches (alpha = 0.1, one pass), for
+comparison. The figure draws 64 of the 256 features at random (not the most selective ones).
 
 Usage: python figures/nsm_sparse_features.py [--full] [--device D] [--seed N] [--out DIR] [--images FILE]
 Writes figures/nsm_sparse_features.png and its rows of figures/RESULTS.md (quick sizes by default).
@@ -38,9 +46,10 @@ import numpy as np
 
 from brianlearn.datasets.images import load_digits_data, load_whitened_images, whitened_patches
 from brianlearn.figures._plotting import plt
-from brianlearn.measures import mean_cosine, orientation_selectivity, spatial_spread
+from brianlearn.measures import (distinct_fraction, feature_centres, mean_cosine, orientation_coverage,
+                                 orientation_selectivity, position_coverage, spatial_spread)
 from brianlearn.protocols.nsm import SpikingNSM
-from brianlearn.results import experiment_checkpoint, figure_main, record_results, sized
+from brianlearn.results import experiment_checkpoint, figure_main, mean_range, record_results, sized
 
 __all__ = ["run", "PARTS"]
 
@@ -52,6 +61,12 @@ N_PATCHES_QUICK, N_PATCHES_FULL = 20000, 100000
 TIMES_QUICK, TIMES_FULL = (100, 0.05), (200, 0.02)
 K_DIGITS, K_PATCH, PATCH_SIZE = 64, 256, 16
 LAM1_DIGITS, LAM1_PATCHES = 0.0, 0.0
+#: features drawn at random for the figure; orientation bins (30 degrees); position grid; the
+#: |cosine| above which two features count as copies
+N_SHOWN, N_ORI_BINS, N_CELLS, DISTINCT_COS = 64, 6, 4, 0.9
+#: sparsity of the scikit-learn comparison (MiniBatchDictionaryLearning, one pass over the patches):
+#: set to give sparse codes on these unit-mean-norm patches, not tuned
+SKLEARN_ALPHA = 0.1
 
 
 def _feature_grid(ax, W, size, n=64, title=""):
@@ -68,8 +83,8 @@ def _feature_grid(ax, W, size, n=64, title=""):
     ax.set_title(title, fontsize=9)
 
 
-def _digits(quick, seed, device, eta, duration, dt, n_iter, path):
-    """Learn from the centred digits; returns the result dict and its rows."""
+def _digits(quick, seed, device, eta, duration, dt, n_iter):
+    """Learn from the centred digits; returns the result dict."""
     Xd = load_digits_data()
     Xd = Xd - Xd.mean(axis=0)  # centred: see the docstring
     start = time.time()
@@ -82,27 +97,54 @@ def _digits(quick, seed, device, eta, duration, dt, n_iter, path):
     d = {"W": net.feedforward_, "Y": Yd, "zero_fraction": float(np.mean(Yd == 0)), "lam1": LAM1_DIGITS,
          "mean_cosine": cos, "one_spike_fraction": float(np.mean(Yd <= 1.0 / duration)),
          "alive": int(np.sum(resp)), "seconds": time.time() - start}
-    print(f"  digits: {n_iter} samples, fraction of zero outputs {d['zero_fraction']:.3f}, "
+    print(f"  digits, seed {seed}: {n_iter} samples, fraction of zero outputs {d['zero_fraction']:.3f}, "
           f"{d['alive']} of 64 units respond to some digit, mean feature cosine {cos:.3f} "
           f"({time.time() - start:.0f} s)", flush=True)
-    rows = [
-        {"quantity": f"digits, centred (k=64, lam1={LAM1_DIGITS:g}, {n_iter} samples): fraction of zero outputs "
-                     "over the data set", "measured": d["zero_fraction"],
-         "paper": "'highly sparse' (Fig. 3b; read here as >= 0.5)", "ok": d["zero_fraction"] >= 0.5,
-         "figure": path},
+    return d
+
+
+def _digit_rows(ds, n_iter, path):
+    """The digit rows over seeds ``ds`` (each acceptance must hold for every seed)."""
+    z, cos = [d["zero_fraction"] for d in ds], [d["mean_cosine"] for d in ds]
+    return [
+        {"quantity": f"digits, centred (k=64, lam1={LAM1_DIGITS:g}, {n_iter} samples; {len(ds)} seeds): fraction "
+                     "of zero outputs over the data set", "measured": mean_range(z),
+         "paper": "'highly sparse' (Fig. 3b; read here as >= 0.5)", "ok": bool(min(z) >= 0.5), "figure": path},
         {"quantity": "digits: mean cosine between the features of responding units (1 = all identical)",
-         "measured": cos, "paper": "- (features 'extracted from the rows of W'; acceptance <= 0.5)",
-         "ok": cos <= 0.5, "figure": path},
+         "measured": mean_range(cos), "paper": "- (features 'extracted from the rows of W'; acceptance <= 0.5)",
+         "ok": bool(max(cos) <= 0.5), "figure": path},
         {"quantity": "digits: fraction of outputs of at most one spike (the start-of-trial transient)",
-         "measured": d["one_spike_fraction"], "paper": "-", "figure": path},
-        {"quantity": "digits: units that respond to at least one digit (of 64)", "measured": d["alive"],
-         "paper": "-", "figure": path},
+         "measured": mean_range([d["one_spike_fraction"] for d in ds]), "paper": "-", "figure": path},
+        {"quantity": "digits: units that respond to at least one digit (of 64)",
+         "measured": mean_range([d["alive"] for d in ds]), "paper": "-", "figure": path},
     ]
-    return d, rows
+
+
+def _feature_shape(W, osi_thr, spread_thr):
+    """Orientation, position and distinctness measures of patch features (rows of ``W``)."""
+    osi, ori = orientation_selectivity(W, PATCH_SIZE)
+    spread = spatial_spread(W, PATCH_SIZE)
+    oriented = osi > osi_thr
+    bins = orientation_coverage(ori[oriented], N_ORI_BINS)
+    cells = position_coverage(feature_centres(W[spread < spread_thr], PATCH_SIZE), PATCH_SIZE, N_CELLS)
+    return {"osi": osi, "orientation": ori, "spread": spread, "oriented_fraction": float(np.mean(oriented)),
+            "localised_fraction": float(np.mean(spread < spread_thr)), "orientation_bins": bins,
+            "emptiest_bin": float(bins.min() / max(bins.sum(), 1)), "cells": cells,
+            "cells_covered": int(np.sum(cells > 0)), "distinct_fraction": distinct_fraction(W, DISTINCT_COS)}
+
+
+def _sklearn_features(Xp, seed):
+    """The features of scikit-learn's online dictionary learning on the same patches."""
+    from sklearn.decomposition import MiniBatchDictionaryLearning
+
+    mbdl = MiniBatchDictionaryLearning(n_components=K_PATCH, alpha=SKLEARN_ALPHA, batch_size=256, max_iter=1,
+                                       random_state=seed)
+    return mbdl.fit(Xp).components_
 
 
 def _patches(quick, seed, device, eta, duration, dt, n_iter, n_patches, images, path):
-    """Learn from whitened patches; returns the result dict and its rows."""
+    """Learn from whitened patches; returns the result dict (``shape``: NSM, ``sklearn``:
+    scikit-learn's features on the same patches) and its rows."""
     rng = np.random.default_rng(seed)
     source = None if images is None else load_whitened_images(images)
     Xp = whitened_patches(n_patches, PATCH_SIZE, seed=seed, images=source)
@@ -112,77 +154,131 @@ def _patches(quick, seed, device, eta, duration, dt, n_iter, n_patches, images, 
     net.fit(Xp, X_val=None, **experiment_checkpoint("nsm_patches", quick, seed, device))
     Yp = net.transform(Xp[:1000])
     W = net.feedforward_
-    osi, ori = orientation_selectivity(W, PATCH_SIZE)
-    spread = spatial_spread(W, PATCH_SIZE)
     rnd = rng.normal(size=(2000, PATCH_SIZE ** 2))
     osi_rnd = orientation_selectivity(rnd, PATCH_SIZE)[0]
-    spread_rnd = spatial_spread(rnd, PATCH_SIZE)
     osi_thr = float(np.percentile(osi_rnd, 95))
-    spread_thr = float(np.percentile(spread_rnd, 5))
-    p = {"W": W, "Y": Yp, "zero_fraction": float(np.mean(Yp == 0)), "osi": osi, "osi_rnd": osi_rnd,
-         "one_spike_fraction": float(np.mean(Yp <= 1.0 / duration)),
-         "osi_random_95": osi_thr, "oriented_fraction": float(np.mean(osi > osi_thr)),
-         "spread": spread, "spread_random_5": spread_thr,
-         "localised_fraction": float(np.mean(spread < spread_thr)), "seconds": time.time() - start}
-    print(f"  patches: k={K_PATCH}, {n_iter} samples: zero outputs {p['zero_fraction']:.3f}; OSI median "
-          f"{np.median(osi):.2f} (random filters: 95th pct {osi_thr:.2f}); oriented {p['oriented_fraction']:.2f}, "
-          f"localised {p['localised_fraction']:.2f} ({time.time() - start:.0f} s)", flush=True)
-    rows = [
-        {"quantity": f"whitened 16x16 patches{' of ' + os.path.basename(images) if images else ''} "
-                     f"(k={K_PATCH}, lam1=0): fraction of zero outputs",
-         "measured": p["zero_fraction"], "paper": ">= 0.70 (acceptance; paper: 'highly sparse')",
-         "ok": p["zero_fraction"] >= 0.70, "figure": path},
-        {"quantity": "patches: fraction of outputs of at most one spike", "measured": p["one_spike_fraction"],
-         "paper": "-", "figure": path},
-        {"quantity": "patches: orientation selectivity index, median (quartiles) over features",
-         "measured": f"{np.median(osi):.2f} ({np.percentile(osi, 25):.2f}-{np.percentile(osi, 75):.2f})",
-         "paper": f"random filters: median {np.median(osi_rnd):.2f}", "figure": path},
-        {"quantity": "patches: fraction of features oriented (OSI > 95th percentile of random filters)",
-         "measured": p["oriented_fraction"], "paper": "> 0.5 ('oriented edges')",
-         "ok": p["oriented_fraction"] > 0.5, "figure": path},
-        {"quantity": "patches: fraction of features localised (RMS spread < 5th percentile of random filters)",
-         "measured": p["localised_fraction"], "paper": "> 0.5 ('localised')",
-         "ok": p["localised_fraction"] > 0.5, "figure": path},
+    spread_thr = float(np.percentile(spatial_spread(rnd, PATCH_SIZE), 5))
+    shape = _feature_shape(W, osi_thr, spread_thr)
+    W_sk = _sklearn_features(Xp, seed)
+    sk = _feature_shape(W_sk, osi_thr, spread_thr)
+    p = {"W": W, "Y": Yp, "zero_fraction": float(np.mean(Yp == 0)), "osi_rnd": osi_rnd, "osi_random_95": osi_thr,
+         "one_spike_fraction": float(np.mean(Yp <= 1.0 / duration)), "spread_random_5": spread_thr,
+         "sample": np.sort(rng.choice(K_PATCH, N_SHOWN, replace=False)), "seconds": time.time() - start,
+         "sklearn": sk, "sklearn_W": W_sk, **shape}
+    print(f"  patches, seed {seed}: k={K_PATCH}, {n_iter} samples: zero outputs {p['zero_fraction']:.3f}; oriented "
+          f"{p['oriented_fraction']:.2f}, localised {p['localised_fraction']:.2f}, orientation bins "
+          f"{list(p['orientation_bins'])}, cells covered {p['cells_covered']}/{N_CELLS ** 2}, distinct "
+          f"{p['distinct_fraction']:.2f}; scikit-learn: bins {list(sk['orientation_bins'])}, cells "
+          f"{sk['cells_covered']}, distinct {sk['distinct_fraction']:.2f} ({time.time() - start:.0f} s)", flush=True)
+    return p
+
+
+def _patch_rows(ps, images, path):
+    """The patch rows over seeds ``ps`` (each acceptance must hold for every seed)."""
+    def row(quantity, key, paper, accept=None, spec=".3g", of=lambda p: p):
+        v = [of(p)[key] for p in ps]
+        r = {"quantity": quantity, "measured": mean_range(v, spec), "paper": paper, "figure": path}
+        if accept is not None:
+            r["ok"] = bool(all(accept(x) for x in v))
+        return r
+
+    sk = lambda p: p["sklearn"]  # noqa: E731
+    n = len(ps)
+    return [
+        row(f"whitened 16x16 patches{' of ' + os.path.basename(images) if images else ''} (k={K_PATCH}, lam1=0; "
+            f"{n} seeds): fraction of zero outputs", "zero_fraction", ">= 0.70 (acceptance; paper: 'highly sparse')",
+            lambda x: x >= 0.70),
+        row("patches: fraction of outputs of at most one spike", "one_spike_fraction", "-"),
+        row("patches: fraction of features oriented (OSI > 95th percentile of random filters)", "oriented_fraction",
+            "> 0.5 ('oriented edges')", lambda x: x > 0.5),
+        row("patches: fraction of features localised (RMS spread < 5th percentile of random filters)",
+            "localised_fraction", "> 0.5 ('localised')", lambda x: x > 0.5),
+        row(f"patches: oriented features in the emptiest of {N_ORI_BINS} bins of {180 // N_ORI_BINS} degrees "
+            "(fraction; uniform = 0.167)", "emptiest_bin", "> 0 (acceptance: preferred orientations cover 180 deg)",
+            lambda x: x > 0),
+        row(f"patches: cells of a {N_CELLS}x{N_CELLS} grid holding the centre of a localised feature",
+            "cells_covered", f"{N_CELLS ** 2} (acceptance: positions cover the patch)", lambda x: x == N_CELLS ** 2,
+            ".3g"),
+        row(f"patches: fraction of distinct features (no other at abs(cosine) >= {DISTINCT_COS:g})",
+            "distinct_fraction", "- (one repeated texture: near 0)"),
+        row("scikit-learn MiniBatchDictionaryLearning, same patches: fraction oriented", "oriented_fraction",
+            "comparison", of=sk),
+        row("scikit-learn: fraction localised", "localised_fraction", "comparison", of=sk),
+        row("scikit-learn: oriented features in the emptiest orientation bin (fraction)", "emptiest_bin",
+            "comparison", of=sk),
+        row(f"scikit-learn: grid cells covered (of {N_CELLS ** 2})", "cells_covered", "comparison", of=sk),
+        row("scikit-learn: fraction of distinct features", "distinct_fraction", "comparison", of=sk),
     ]
-    return p, rows
 
 
 def _plot(res, path):
-    """Features, output CDFs and orientation selectivity (a part not computed leaves its panels empty)."""
+    """Features, output CDFs, orientation selectivity and coverage (first seed; a part not
+    computed leaves its panels empty)."""
     pyplot = plt()
-    fig, ax = pyplot.subplots(1, 4, figsize=(15, 3.8))
+    fig, ax = pyplot.subplots(2, 4, figsize=(15, 7.6))
     if "digits" in res:
-        used = np.argsort(-res["digits"]["Y"].sum(axis=0))
-        _feature_grid(ax[0], res["digits"]["W"][used], 8, 64, "digits (centred): 64 features, most used first")
+        d = res["digits"][0]
+        used = np.argsort(-d["Y"].sum(axis=0))
+        _feature_grid(ax[0, 0], d["W"][used], 8, 64, "digits (centred): 64 features,\nmost used first")
     else:
-        ax[0].set_axis_off()
+        ax[0, 0].set_axis_off()
     if "patches" in res:
-        p = res["patches"]
-        order = np.argsort(-p["osi"])
-        _feature_grid(ax[1], p["W"][np.sort(order[:64])], PATCH_SIZE, 64,
-                      f"whitened patches: 64 of {K_PATCH} features")
+        p = res["patches"][0]
+        _feature_grid(ax[0, 1], p["W"][p["sample"]], PATCH_SIZE, N_SHOWN,
+                      f"spiking NSM, whitened patches:\n{N_SHOWN} of {K_PATCH} features drawn at random")
+        _feature_grid(ax[1, 1], p["sklearn_W"][p["sample"]], PATCH_SIZE, N_SHOWN,
+                      f"scikit-learn dictionary learning, same\npatches: {N_SHOWN} of {K_PATCH} drawn at random")
     else:
-        ax[1].set_axis_off()
+        ax[0, 1].set_axis_off()
+        ax[1, 1].set_axis_off()
     for name, c in (("digits", "C0"), ("patches", "C1")):
         if name in res:
-            Y = res[name]["Y"]
+            Y = res[name][0]["Y"]
             v = np.sort(Y.ravel())
-            ax[2].plot(v, np.arange(1, len(v) + 1) / len(v), color=c, label=f"{name} ({np.mean(Y == 0):.0%} zero)")
-    ax[2].set(xlabel="output y (spike count / tau)", ylabel="CDF", title="outputs over the data set")
-    ax[2].set_xscale("symlog", linthresh=1e-2)
-    ax[2].legend(frameon=False, fontsize=8)
+            ax[0, 2].plot(v, np.arange(1, len(v) + 1) / len(v), color=c, label=f"{name} ({np.mean(Y == 0):.0%} zero)")
+    ax[0, 2].set(xlabel="output y (spike count / tau)", ylabel="CDF", title="outputs over the data set")
+    ax[0, 2].set_xscale("symlog", linthresh=1e-2)
+    ax[0, 2].legend(frameon=False, fontsize=8)
     if "patches" in res:
         bins = np.linspace(0, 1, 26)
-        ax[3].hist(p["osi_rnd"], bins=bins, density=True, alpha=0.5, color="0.5", label="random filters")
-        ax[3].hist(p["osi"], bins=bins, density=True, alpha=0.7, color="C1", label="learned patch features")
-        ax[3].axvline(p["osi_random_95"], color="k", ls=":", lw=0.8)
-        ax[3].set(xlabel="orientation selectivity index", ylabel="density",
-                  title=f"{p['oriented_fraction']:.0%} oriented (> random 95th pct)")
-        ax[3].legend(frameon=False, fontsize=8)
+        ax[0, 3].hist(p["osi_rnd"], bins=bins, density=True, alpha=0.5, color="0.5", label="random filters")
+        ax[0, 3].hist(p["osi"], bins=bins, density=True, alpha=0.7, color="C1", label="spiking NSM")
+        ax[0, 3].hist(p["sklearn"]["osi"], bins=bins, density=True, histtype="step", color="C2", label="scikit-learn")
+        ax[0, 3].axvline(p["osi_random_95"], color="k", ls=":", lw=0.8)
+        ax[0, 3].set(xlabel="orientation selectivity index", ylabel="density",
+                     title=f"NSM: {p['oriented_fraction']:.0%} oriented (> random 95th pct)")
+        ax[0, 3].legend(frameon=False, fontsize=8)
+        width = 180 / N_ORI_BINS
+        centres = (np.arange(N_ORI_BINS) + 0.5) * width
+        for k, (name, q, c) in enumerate((("spiking NSM", p, "C1"), ("scikit-learn", p["sklearn"], "C2"))):
+            frac = q["orientation_bins"] / max(q["orientation_bins"].sum(), 1)
+            ax[1, 2].bar(centres + (k - 0.5) * width * 0.4, frac, width=width * 0.4, color=c, label=name)
+        ax[1, 2].axhline(1 / N_ORI_BINS, color="k", lw=0.5, ls=":")
+        ax[1, 2].set(xlabel="preferred orientation (deg)", ylabel="fraction of oriented features",
+                     title="orientations", xticks=np.arange(0, 181, 30))
+        ax[1, 2].legend(frameon=False, fontsize=8)
+        im = ax[1, 3].imshow(p["cells"], cmap="viridis", extent=(-0.5, PATCH_SIZE - 0.5, PATCH_SIZE - 0.5, -0.5))
+        c = feature_centres(p["W"], PATCH_SIZE)
+        ax[1, 3].plot(c[:, 1], c[:, 0], "w.", ms=3)
+        fig.colorbar(im, ax=ax[1, 3], label="localised features per cell")
+        ax[1, 3].set(title=f"NSM centres: {p['cells_covered']} of {N_CELLS ** 2} cells", xlabel="x (pixel)",
+                     ylabel="y (pixel)")
     else:
-        ax[3].set_axis_off()
+        for a in (ax[0, 3], ax[1, 2], ax[1, 3]):
+            a.set_axis_off()
+    if "patches" in res:
+        bins = np.linspace(0, 8, 33)
+        ax[1, 0].hist(p["spread"], bins=bins, density=True, alpha=0.7, color="C1", label="spiking NSM")
+        ax[1, 0].hist(p["sklearn"]["spread"], bins=bins, density=True, histtype="step", color="C2",
+                      label="scikit-learn")
+        ax[1, 0].axvline(p["spread_random_5"], color="k", ls=":", lw=0.8, label="random filters, 5th pct")
+        ax[1, 0].set(xlabel="RMS spread of the squared weights (pixels)", ylabel="density",
+                     title=f"NSM: {p['localised_fraction']:.0%} localised")
+        ax[1, 0].legend(frameon=False, fontsize=8)
+    else:
+        ax[1, 0].set_axis_off()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     pyplot.close(fig)
     print(f"  figure: {path}")
 
@@ -205,13 +301,16 @@ def run(out="figures", quick=True, seed=0, device=None, record=True, parts=PARTS
     eta = 1e-3 if quick else "paper"  # quick: the paper's first phase only
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, sized("nsm_sparse_features", quick) + ".png")
-    # ---- the runs
+    # ---- the runs (three seeds; the figure shows the first)
+    seeds = [seed, seed + 1, seed + 2]
     res, rows = {}, {}
     if "digits" in parts:
-        res["digits"], rows["digits"] = _digits(quick, seed, device, eta, duration, dt, n_iter, path)
+        res["digits"] = [_digits(quick, s, device, eta, duration, dt, n_iter) for s in seeds]
+        rows["digits"] = _digit_rows(res["digits"], n_iter, path)
     if "patches" in parts:
-        res["patches"], rows["patches"] = _patches(quick, seed, device, eta, duration, dt, n_iter, n_patches,
-                                                   images, path)
+        res["patches"] = [_patches(quick, s, device, eta, duration, dt, n_iter, n_patches, images, path)
+                          for s in seeds]
+        rows["patches"] = _patch_rows(res["patches"], images, path)
     # ---- the figure
     _plot(res, path)
     res["figure"] = path

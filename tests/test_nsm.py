@@ -69,6 +69,26 @@ def test_in_simulation_rules_equal_numpy_rules():
 
 
 @pytest.mark.cpp_standalone
+def test_compiled_network_equals_a_step_by_step_numpy_network():
+    """The whole compiled network (dynamics, spikes, lateral effects, resets and rules) against
+    `simulate_nsm_network`, an independent NumPy loop in Brian2's order of operations: the same
+    spikes in every trial and the same learned weights to rounding, after 30 samples that
+    learn (the NumPy loop is also the reference the speed benchmark times)."""
+    from brianlearn.protocols.nsm_reference import simulate_nsm_network
+
+    X, _ = _digits(30, 0, seed=4)
+    W0 = np.random.default_rng(1).uniform(0, 0.25, (16, 64))
+    net = SpikingNSM(16, alpha=0.3, lam1=0.05, lam2=0.1, eta=0.02, duration=50, dt=0.05, W_init=W0, shuffle=False,
+                     seed=0, chunk_size=15).fit(X)
+    ref = simulate_nsm_network(X, W0, 0.02, alpha=0.3, lam1=0.05, lam2=0.1, duration=50, dt=0.05)
+    np.testing.assert_array_equal(np.rint(net.last_outputs_ * 50), np.rint(ref["Y"] * 50))  # spike counts
+    assert ref["Y"].sum() > 10 and np.abs(ref["W"] - W0).max() > 1e-3
+    np.testing.assert_allclose(net.W_, ref["W"], atol=1e-12)
+    np.testing.assert_allclose(net.M_, ref["Mbar"] + np.diag(ref["Mii"]), atol=1e-12)
+    np.testing.assert_allclose(net.b_, ref["b"], atol=1e-12)
+
+
+@pytest.mark.cpp_standalone
 def test_spiking_cost_within_5_percent_of_analog():
     """Acceptance: the spiking NSM's held-out cost ends within 5 % of the NumPy analog network's
     (same data, seed, sample order and learning rates), and learning lowers it."""

@@ -1,0 +1,384 @@
+"""
+Speed of brianlearn's compiled learning systems, side by side with hand-written implementations.
+
+``brianlearn bench [--quick]`` (or ``python -m brianlearn.benchmarks.bench``) writes
+``benchmarks/RESULTS.md`` and ``benchmarks/throughput.png``. For each learning system and size,
+in one run:
+
+- brianlearn ``cpp_standalone`` with 1 and 2 OpenMP threads (compile time apart: the first fit
+  into an empty build cache; then repeated fits of new estimators finding the cached binary),
+- brianlearn on Brian2's ``runtime`` device (fewer samples: it is slow),
+- a NumPy loop (vectorised over neurons, a Python loop over time steps: the references
+  `brianlearn.protocols.nsm_reference` and `brianlearn.protocols.dictionary_reference`),
+- a compiled Numba loop of the same dynamics (`brianlearn.benchmarks.numba_loops`; needs the
+  ``bench`` extra).
+
+Before its time counts, every implementation is checked against brianlearn ``cpp_standalone`` on
+the same samples, initial weights and order: the same learned weights (or codes) within
+``TOLERANCE``. Timings are wall-clock on the machine that runs it; the minimum and the median of
+``repeats`` runs are reported, and throughput is samples / minimum time. Nothing here is asserted
+in tests (tests check the references' equality, not speed).
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+
+import numpy as np
+
+__all__ = ["run_bench", "main", "TOLERANCE"]
+
+#: largest absolute difference of learned weights / codes accepted as "the same result"
+TOLERANCE = 1e-9
+
+
+def _timed(fn, repeats):
+    """``(times, last result)`` of ``repeats`` calls."""
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return times, out
+
+
+def _maxdiff(a, b):
+    return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(a, b))
+
+
+# ---------------------------------------------------------------- the systems
+class _NSM:
+    """Spiking NSM on centred digits (the table of issue 11): tau = 100, dtau = 0.05."""
+
+    name, duration, dt, eta = "nsm", 100.0, 0.05, 1e-3
+
+    def __init__(self, k):
+        from brianlearn.datasets.images import load_digits_data
+
+        X = load_digits_data()
+        self.X = X - X.mean(axis=0)
+        self.k = k
+        self.W0 = np.random.default_rng(0).uniform(0, 1 / np.sqrt(k), (k, 64))
+        self.what = f"SpikingNSM, k = {k}, 64 inputs (centred digits), tau = 100, dtau = 0.05, eta = 1e-3"
+        self.steps = int(round(self.duration / self.dt))
+
+    def brianlearn(self, device, n, chunk_size=None):
+        from brianlearn.protocols.nsm import SpikingNSM
+
+        est = SpikingNSM(self.k, eta=self.eta, duration=self.duration, dt=self.dt, W_init=self.W0, shuffle=False,
+                         device=device, seed=0, chunk_size=chunk_size or n)
+        est.fit(self.X[:n])
+        return est, (est.W_, est.M_)
+
+    def numpy(self, n):
+        from brianlearn.protocols.nsm_reference import simulate_nsm_network
+
+        r = simulate_nsm_network(self.X[:n], self.W0, self.eta, duration=self.duration, dt=self.dt)
+        return r, (r["W"], r["Mbar"] + np.diag(r["Mii"]))
+
+    def numba(self, n):
+        from brianlearn.benchmarks.numba_loops import nsm_numba
+
+        r = nsm_numba(self.X[:n], self.W0, self.eta, duration=self.duration, dt=self.dt)
+        return r, (r["W"], r["Mbar"] + np.diag(r["Mii"]))
+
+    def events(self, ref):
+        """Synaptic events per sample: each output spike reaches the k - 1 other outputs."""
+        return float(np.mean(ref["Y"].sum(axis=1)) * self.duration * (self.k - 1))
+
+
+class _LCA(_NSM):
+    """Spiking LCA inference (no learning): random non-negative unit-norm atoms, 64 inputs."""
+
+    name, lam = "lca", 0.1
+
+    def __init__(self, k):
+        from brianlearn.protocols.lca import DEFAULT_DT, DEFAULT_DURATION
+
+        rng = np.random.default_rng(0)
+        D = np.abs(rng.normal(size=(k, 64)))
+        self.D = D / np.linalg.norm(D, axis=1, keepdims=True)
+        self.X = np.abs(rng.normal(size=(2000, 64))) / 8
+        self.k, self.duration, self.dt = k, float(DEFAULT_DURATION), float(DEFAULT_DT)
+        self.steps = int(round(self.duration / self.dt))
+        self.what = f"spiking_sparse_encode, {k} atoms, 64 inputs, lam = 0.1, T = {self.duration:g}, dt = {self.dt:g}"
+
+    def brianlearn(self, device, n, chunk_size=None):
+        from brianlearn.protocols.lca import spiking_sparse_encode
+
+        A = spiking_sparse_encode(self.X[:n], self.D, self.lam, device=device, chunk_size=chunk_size or n)
+        return None, (A,)
+
+    def _ref_args(self):
+        G = self.D @ self.D.T
+        return dict(lam1=self.lam, duration=self.duration, dt=self.dt, Mbar=G - np.diag(np.diag(G)), Mii=np.diag(G))
+
+    def numpy(self, n):
+        from brianlearn.protocols.nsm_reference import simulate_nsm_network
+
+        r = simulate_nsm_network(self.X[:n], self.D, 0.0, **self._ref_args())
+        return r, (r["Y"],)
+
+    def numba(self, n):
+        from brianlearn.benchmarks.numba_loops import nsm_numba
+
+        r = nsm_numba(self.X[:n], self.D, 0.0, **self._ref_args())
+        return r, (r["Y"],)
+
+
+class _Dictionary:
+    """The two-phase dictionary-learning network (Lin & Tang): 8x8 patches in 128 channels."""
+
+    name, kappa, T, dt, lam1, eta_d, ratio = "dictionary", 0.7, 100.0, 1 / 32, 0.1, 0.02, 15.0
+
+    def __init__(self, k):
+        from brianlearn.datasets.images import image_patches
+        from brianlearn.protocols.dictionary import DEFAULT_LAM2, initial_weights
+
+        self.X = image_patches(2000, seed=100)
+        self.k, self.lam2 = k, DEFAULT_LAM2
+        self.F0, self.B0, self.H0 = initial_weights(128, k, seed=0)[:3]
+        self.steps = 2 * int(round(self.T / self.dt))
+        self.what = (f"SpikingDictionaryLearning, {k} atoms, 128 inputs, 2 phases of {self.T:g} at dt = 1/32, "
+                     f"eta_D = {self.eta_d:g}")
+
+    def brianlearn(self, device, n, chunk_size=None):
+        from brianlearn.protocols.dictionary import SpikingDictionaryLearning
+
+        est = SpikingDictionaryLearning(n_components=self.k, lam1=self.lam1, eta_d=self.eta_d, shuffle=False,
+                                        seed=0, device=device, chunk_size=chunk_size or n)
+        est.fit(self.X[:n])
+        return est, (est.feedforward_, est.feedback_, est.inhibition_)
+
+    def _args(self):
+        return dict(kappa=self.kappa, phase_duration=self.T, dt=self.dt, eta_d=self.eta_d,
+                    eta_h=self.ratio * self.eta_d, lam2=self.lam2)
+
+    def numpy(self, n):
+        from brianlearn.protocols.dictionary_reference import simulate_dictionary_network
+
+        F, B, H, codes = simulate_dictionary_network(self.X[:n], self.F0, self.B0, self.H0, self.lam1, **self._args())
+        return codes, (F, B, H)
+
+    def numba(self, n):
+        from brianlearn.benchmarks.numba_loops import dictionary_numba
+
+        F, B, H, codes = dictionary_numba(self.X[:n], self.F0, self.B0, self.H0, self.lam1, **self._args())
+        return codes, (F, B, H)
+
+    def events(self, codes):
+        """Synaptic events per sample (coding spikes reach N - 1 coding and M input neurons;
+        input spikes are not counted: a lower bound)."""
+        return float(np.mean(codes["ak"].sum(axis=1)) * self.T * 2 * (self.k - 1 + 128))
+
+
+class _EP:
+    """Equilibrium propagation on the two-link arm (no hand-written loop yet: brianlearn only)."""
+
+    name, neuron, ms = "eqprop rate", "rate", 20.0
+
+    def __init__(self, hidden):
+        from brianlearn.datasets.regression import two_link_arm
+
+        self.X, self.Y = two_link_arm(2000, seed=0)
+        self.hidden = hidden
+        self.what = (f"EquilibriumPropagation(neuron='{self.neuron}', hidden=({hidden},)), two-link arm, "
+                     f"{self.ms:g} ms per sample; no NumPy or Numba loop of it yet")
+        self.steps = float("nan")
+
+    def brianlearn(self, device, n, chunk_size=None):
+        from brianlearn.protocols.eqprop import EquilibriumPropagation
+
+        est = EquilibriumPropagation(hidden=(self.hidden,), neuron=self.neuron, epochs=1, shuffle=False, seed=0,
+                                     device=device, chunk_size=chunk_size or n)
+        est.fit(self.X[:n], self.Y[:n])
+        return est, tuple(np.concatenate([np.ravel(w) for w in ws]) for ws in (est.feedforward_, est.feedback_))
+
+    def events(self, _):
+        return float("nan")
+
+
+class _EPLIF(_EP):
+    name, neuron, ms = "eqprop lif", "lif", 500.0
+
+
+SYSTEMS = {"nsm": _NSM, "lca": _LCA, "dictionary": _Dictionary, "eqprop rate": _EP, "eqprop lif": _EPLIF}
+#: sizes and samples per size: quick, full
+SIZES = {True: {"nsm": (64, 256), "lca": (64, 256), "dictionary": (64, 256), "eqprop rate": (20,),
+               "eqprop lif": (300,)},
+         False: {"nsm": (64, 128, 256, 512, 1024), "lca": (64, 128, 256, 512, 1024), "dictionary": (64, 128, 256, 512),
+                 "eqprop rate": (20, 100), "eqprop lif": (300,)}}
+SAMPLES = {True: {"nsm": 500, "lca": 200, "dictionary": 200, "eqprop rate": 2000, "eqprop lif": 100},
+           False: {"nsm": 1000, "lca": 500, "dictionary": 500, "eqprop rate": 2000, "eqprop lif": 200}}
+#: samples for the slow implementations (NumPy loop, Brian2 runtime)
+SLOW_SAMPLES = {"nsm": 10, "lca": 5, "dictionary": 3, "eqprop rate": 20, "eqprop lif": 2}
+
+
+def bench_system(name, size, n, repeats, cache, log=print):
+    """Every implementation of one system at one size; returns its rows."""
+    from brianlearn.devices import DeviceConfig
+
+    sysm = SYSTEMS[name](size)
+    rows = []
+
+    def row(impl, samples, times, compile_s=float("nan"), diff=float("nan"), extra=""):
+        best = min(times)
+        rows.append({"system": name, "size": size, "implementation": impl, "samples": samples,
+                     "time min (s)": best, "time median (s)": statistics.median(times),
+                     "samples/s": samples / best, "steps/s": samples * sysm.steps / best,
+                     "events/s": samples * events / best, "compile (s)": compile_s, "max |diff|": diff,
+                     "note": extra})
+        log(f"  {name} {size} {impl}: {samples / best:.1f} samples/s (max |diff| {diff:.2g}) {extra}")
+
+    # brianlearn cpp_standalone, 1 and 2 threads: compile into an empty cache, then warm repeats
+    results = {}
+    for threads in (None, 2):
+        device = DeviceConfig("cpp_standalone", os.path.join(cache, f"t{threads}"), threads)
+        start = time.perf_counter()
+        est, _ = sysm.brianlearn(device, n)
+        first = time.perf_counter() - start
+        info = getattr(est, "build_info_", None)
+        times, (_, out) = _timed(lambda: sysm.brianlearn(device, n), repeats)
+        results[threads] = out
+        if threads is None:
+            ref_small = sysm.brianlearn(device, SLOW_SAMPLES[name])[1]
+            if hasattr(sysm, "numpy"):
+                spikes = sysm.numba(n)[0] if _numba() else sysm.numpy(SLOW_SAMPLES[name])[0]
+                events = sysm.events(spikes)
+            else:
+                events = float("nan")
+        label = "brianlearn cpp_standalone, 1 thread" if threads is None else "brianlearn cpp_standalone, 2 threads"
+        compile_s = info.seconds if info is not None and info.compiled else first
+        row(label, n, times, compile_s, _maxdiff(out, results[None]))
+    # per-chunk cost of run arguments: the same samples in 10 chunks
+    device = DeviceConfig("cpp_standalone", os.path.join(cache, "tNone"), None)
+    t10, _ = _timed(lambda: sysm.brianlearn(device, n, chunk_size=n // 10), repeats)
+    one = min(r["time min (s)"] for r in rows if r["implementation"].endswith("1 thread"))
+    per_chunk = (min(t10) - one) / 9
+    row("brianlearn cpp_standalone, 10 chunks", n, t10,
+        extra=f"per-chunk cost {per_chunk * 1000:.0f} ms = {100 * per_chunk / one:.1f} % of the {n}-sample chunk")
+    # Brian2 runtime
+    ns = SLOW_SAMPLES[name]
+    t_rt, (_, out) = _timed(lambda: sysm.brianlearn("runtime", ns), 1)
+    t_rt2, (_, out) = _timed(lambda: sysm.brianlearn("runtime", ns), max(1, repeats - 1))
+    row("brianlearn runtime (Brian2 runtime device, Cython)", ns, t_rt2, t_rt[0] - min(t_rt2),
+        _maxdiff(out, ref_small))
+    # hand-written references
+    if not hasattr(sysm, "numpy"):
+        return _described(rows, sysm)
+    t_np, (_, out) = _timed(lambda: sysm.numpy(ns), max(1, repeats - 1))
+    row("NumPy loop (hand-written)", ns, t_np, diff=_maxdiff(out, ref_small))
+    if _numba():
+        t_c, _ = _timed(lambda: sysm.numba(2), 1)  # includes Numba's compilation
+        t_nb, (_, out) = _timed(lambda: sysm.numba(n), repeats)
+        row("Numba loop (hand-written)", n, t_nb, t_c[0], _maxdiff(out, results[None]))
+    return _described(rows, sysm)
+
+
+def _described(rows, sysm):
+    for r in rows:
+        r["what"] = sysm.what
+    return rows
+
+
+def _numba():
+    from brianlearn.benchmarks.numba_loops import have_numba
+
+    return have_numba()
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        if np.isnan(v):
+            return "-"
+        return f"{v:.3g}" if abs(v) < 1e5 else f"{v:.3e}"
+    return str(v)
+
+
+def _table(rows, keys):
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    for r in rows:
+        lines.append("| " + " | ".join(_fmt(r[k]) for k in keys) + " |")
+    return lines
+
+
+def _plot(rows, path):
+    from brianlearn.figures._plotting import plt
+
+    pyplot = plt()
+    names = list(dict.fromkeys(r["system"] for r in rows))
+    fig, ax = pyplot.subplots(1, len(names), figsize=(4.5 * len(names), 3.6), squeeze=False)
+    for a, name in zip(ax[0], names):
+        sub = [r for r in rows if r["system"] == name and "10 chunks" not in r["implementation"]]
+        for impl in dict.fromkeys(r["implementation"] for r in sub):
+            pts = sorted((r["size"], r["samples/s"]) for r in sub if r["implementation"] == impl)
+            a.plot(*zip(*pts), "o-", label=impl.replace("brianlearn ", "").replace(" (hand-written)", ""))
+        a.set(xscale="log", yscale="log", xlabel="network size (neurons / atoms)", ylabel="samples / s", title=name)
+        a.legend(frameon=False, fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    pyplot.close(fig)
+
+
+def run_bench(quick=True, systems=None, repeats=3, out=None, log=print):
+    """Run the benchmark; write ``RESULTS.md`` and ``throughput.png`` into ``out`` (default:
+    the ``benchmarks/`` folder of the source tree, else the current folder); return the rows."""
+    import brian2
+
+    out = out or os.path.dirname(os.path.abspath(__file__))
+    rows = []
+    start = time.time()
+    with tempfile.TemporaryDirectory() as cache:
+        for name in systems or SYSTEMS:
+            for size in SIZES[quick][name]:
+                rows += bench_system(name, size, SAMPLES[quick][name], repeats, cache, log)
+    keys = ["system", "size", "implementation", "samples", "time min (s)", "time median (s)", "samples/s",
+            "steps/s", "events/s", "compile (s)", "max |diff|", "note"]
+    # ratios against brianlearn cpp_standalone (1 thread) at the same size
+    for r in rows:
+        base = next(b for b in rows if b["system"] == r["system"] and b["size"] == r["size"]
+                    and b["implementation"].endswith("1 thread"))
+        r["vs brianlearn"] = r["samples/s"] / base["samples/s"]
+    keys.insert(7, "vs brianlearn")
+    cmd = "brianlearn bench" + (" --quick" if quick else "")
+    lines = ["# Benchmarks", "",
+             f"`{cmd}` on {platform.node()} ({os.cpu_count()} cores, {platform.machine()}), Python "
+             f"{platform.python_version()}, Brian2 {brian2.__version__}, {time.strftime('%Y-%m-%d')}; "
+             f"{repeats} repeats, the whole run {time.time() - start:.0f} s.", "",
+             "Throughput is samples / the minimum time of the repeats; 'vs brianlearn' is that throughput over "
+             "brianlearn cpp_standalone with 1 thread at the same size. 'compile' is the first fit's code generation "
+             "and compilation into an empty build cache (Numba: its JIT compilation; runtime: the first run's "
+             "Cython compilation). 'max |diff|' is the largest difference of the learned weights (NSM, dictionary) "
+             f"or codes (LCA) from brianlearn cpp_standalone on the same samples (accepted: <= {TOLERANCE:g}); "
+             "runtime and the NumPy loop are compared on their (fewer) samples. Events: synaptic events "
+             "(spikes x targets, from the reference's spike counts).", ""]
+    for name in dict.fromkeys(r["system"] for r in rows):
+        sub = [r for r in rows if r["system"] == name]
+        lines += [f"## {name}", "", "; ".join(dict.fromkeys(r["what"] for r in sub)), ""] + _table(sub, keys) + [""]
+    bad = [r for r in rows if not np.isnan(r["max |diff|"]) and r["max |diff|"] > TOLERANCE]
+    lines += ["Implementations whose result differed (their times do not count): "
+              + (", ".join(f"{r['system']} {r['size']} {r['implementation']}" for r in bad) or "none") + ".",
+              "", "![throughput](throughput.png)", ""]
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "RESULTS.md"), "w") as f:
+        f.write("\n".join(lines))
+    _plot(rows, os.path.join(out, "throughput.png"))
+    log(f"  wrote {os.path.join(out, 'RESULTS.md')}")
+    return rows
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="two sizes per system (default: the full size scan)")
+    p.add_argument("--systems", nargs="*", default=None, choices=list(SYSTEMS), help="only these systems")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--out", default=None, help="folder of RESULTS.md and throughput.png")
+    args = p.parse_args(argv)
+    run_bench(quick=args.quick, systems=args.systems, repeats=args.repeats, out=args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""
+Hand-written compiled loops (Numba) of the Spiking NSM and the dictionary-learning network: the
+same dynamics, order of operations and rules as the NumPy references
+(`brianlearn.protocols.nsm_reference`, `brianlearn.protocols.dictionary_reference`), written as
+scalar loops that Numba compiles. The benchmark checks each against brianlearn before timing it.
+
+Numba is an optional extra (``pip install brianlearn[bench]``).
+"""
+
+import numpy as np
+
+__all__ = ["nsm_numba", "dictionary_numba", "have_numba"]
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - the benchmark reports the implementation as missing
+    numba = None
+
+
+def have_numba():
+    """Whether Numba is installed."""
+    return numba is not None
+
+
+def _jit(f):
+    return numba.njit(cache=False, fastmath=False)(f) if numba is not None else None
+
+
+def _nsm_kernel(X, W, Mbar, Mii, b, etas, alpha, lam1, lam2, duration, dt, steps):
+    k, n = W.shape
+    Y = np.zeros((X.shape[0], k))
+    bias = np.empty(k)
+    v = np.empty(k)
+    I = np.empty(k)
+    count = np.empty(k)
+    theta = np.empty(k)
+    spk = np.empty(k, dtype=np.int64)
+    for s in range(X.shape[0]):
+        for i in range(k):
+            acc = 0.0
+            for j in range(n):
+                acc += W[i, j] * X[s, j]
+            bias[i] = acc - alpha * b[i] - lam1
+            theta[i] = lam2 + Mii[i]
+            v[i] = 0.0
+            I[i] = bias[i]
+            count[i] = 0.0
+        for _ in range(steps):
+            ns = 0
+            for i in range(k):
+                vi = v[i] + dt * I[i]
+                I[i] = I[i] + dt * (bias[i] - I[i])
+                v[i] = vi
+                if vi > theta[i]:
+                    spk[ns] = i
+                    ns += 1
+            for q in range(ns):
+                p = spk[q]
+                for i in range(k):
+                    I[i] -= Mbar[p, i]
+                v[p] -= theta[p]
+                count[p] += 1.0
+        e = etas[s]
+        for i in range(k):
+            y = count[i] / duration
+            Y[s, i] = y
+            Mii[i] += e * (y * y - Mii[i])
+            b[i] += e * (alpha * y - b[i])
+            for j in range(n):
+                W[i, j] += e * (y * X[s, j] - W[i, j])
+        for i in range(k):
+            for j in range(k):
+                if i != j:
+                    Mbar[i, j] += e * (Y[s, i] * Y[s, j] - Mbar[i, j])
+    return Y
+
+
+_nsm_jit = _jit(_nsm_kernel)
+
+
+def nsm_numba(X, W, eta, alpha=0.0, lam1=0.0, lam2=0.0, duration=100.0, dt=0.05, Mbar=None, Mii=None, b=None):
+    """`simulate_nsm_network` as a Numba loop; same arguments and return. With ``eta = 0``,
+    ``W = D``, ``Mbar`` the off-diagonal of ``D D^T`` and ``Mii`` its diagonal it is the spiking
+    LCA (`spiking_sparse_encode`)."""
+    X = np.ascontiguousarray(X, dtype=float)
+    W = np.array(W, dtype=float)
+    k = W.shape[0]
+    Mbar = np.zeros((k, k)) if Mbar is None else np.array(Mbar, dtype=float)
+    Mii = np.ones(k) if Mii is None else np.array(Mii, dtype=float)
+    b = np.zeros(k) if b is None else np.array(b, dtype=float)
+    etas = np.ascontiguousarray(np.broadcast_to(np.asarray(eta, dtype=float), (len(X),)))
+    Y = _nsm_jit(X, W, Mbar, Mii, b, etas, float(alpha), float(lam1), float(lam2), float(duration), float(dt),
+                 int(round(duration / dt)))
+    return {"W": W, "Mbar": Mbar, "Mii": Mii, "b": b, "Y": Y}
+
+
+def _dictionary_kernel(X, F, B, H, lam1, kappa, T, dt, steps, eta_d, eta_h, lam2, theta_min):
+    N, M = F.shape
+    theta = np.empty(N)
+    v_in, I_in, c_in = np.empty(M), np.empty(M), np.empty(M)
+    v, I, c, vstart = np.empty(N), np.empty(N), np.empty(N), np.empty(N)
+    a0, e0, b0, ak, ek, gD, gH = (np.empty(N), np.empty(N), np.empty(M), np.empty(N), np.empty(N), np.empty(M),
+                                  np.empty(N))
+    sp_in = np.empty(M, dtype=np.int64)
+    sp = np.empty(N, dtype=np.int64)
+    AK = np.zeros((X.shape[0], N))
+    for s in range(X.shape[0]):
+        for i in range(N):
+            theta[i] = H[i, i]
+            v[i] = 0.0
+            I[i] = -lam1 * theta[i]
+            c[i] = 0.0
+            vstart[i] = 0.0
+        for j in range(M):
+            v_in[j] = 0.0
+            I_in[j] = X[s, j]
+            c_in[j] = 0.0
+        for phase in range(2):
+            gamma = 0.0 if phase == 0 else kappa
+            if phase == 1:
+                for i in range(N):
+                    a0[i] = c[i] / T
+                    e0[i] = (v[i] - vstart[i]) / T
+                    c[i] = 0.0
+                    vstart[i] = v[i]
+                for j in range(M):
+                    b0[j] = c_in[j] / T
+                    c_in[j] = 0.0
+            for _ in range(steps):
+                nin = 0
+                for j in range(M):
+                    vj = v_in[j] + dt * I_in[j]
+                    I_in[j] = I_in[j] + dt * ((1 - gamma) * X[s, j] - I_in[j])
+                    v_in[j] = vj
+                    if vj > 1:
+                        sp_in[nin] = j
+                        nin += 1
+                ns = 0
+                for i in range(N):
+                    vi = v[i] + dt * I[i]
+                    I[i] = I[i] + dt * (-(1 - gamma) * lam1 * theta[i] - I[i])
+                    v[i] = vi
+                    if vi > theta[i]:
+                        sp[ns] = i
+                        ns += 1
+                for q in range(nin):
+                    j = sp_in[q]
+                    for i in range(N):
+                        I[i] += F[i, j]
+                for q in range(ns):
+                    p = sp[q]
+                    for i in range(N):
+                        if i != p:
+                            I[i] -= H[i, p]
+                    for j in range(M):
+                        I_in[j] += gamma * B[j, p]
+                for q in range(nin):
+                    j = sp_in[q]
+                    v_in[j] -= 1.0
+                    c_in[j] += 1.0
+                for q in range(ns):
+                    p = sp[q]
+                    v[p] -= theta[p]
+                    c[p] += 1.0
+        for i in range(N):
+            ak[i] = c[i] / T
+            ek[i] = (v[i] - vstart[i]) / T
+            AK[s, i] = ak[i]
+        for j in range(M):
+            gD[j] = c_in[j] / T - b0[j]
+        for i in range(N):
+            acc = 0.0
+            for j in range(N):
+                if j != i:
+                    acc += H[i, j] * (a0[j] - ak[j])
+            gH[i] = (1 - kappa) * (acc + theta[i] * (a0[i] - ak[i])) + (1 - kappa) * e0[i] - ek[i]
+        for i in range(N):
+            for j in range(M):
+                F[i, j] = max(F[i, j] - eta_d * (ak[i] * gD[j] / kappa + lam2 * F[i, j]), 0.0)
+                B[j, i] = max(B[j, i] - eta_d * (gD[j] * ak[i] / kappa + lam2 * B[j, i]), 0.0)
+        for i in range(N):
+            for j in range(N):
+                if i == j:
+                    H[i, i] = max(theta[i] - eta_h * gH[i] * ak[i] / kappa - 2 * eta_d * lam2 * theta[i], theta_min)
+                else:
+                    H[i, j] = max(H[i, j] - eta_h * gH[i] * ak[j] / kappa - 2 * eta_d * lam2 * H[i, j], 0.0)
+    return AK
+
+
+_dictionary_jit = _jit(_dictionary_kernel)
+
+
+def dictionary_numba(X, F, B, H, lam1, kappa=0.7, phase_duration=100.0, dt=1 / 32, eta_d=0.0, eta_h=0.0, lam2=0.0,
+                     theta_min=1e-3):
+    """`simulate_dictionary_network` as a Numba loop; returns ``F, B, H, {'ak': ...}``."""
+    X = np.ascontiguousarray(X, dtype=float)
+    F, B, H = (np.array(w, dtype=float) for w in (F, B, H))
+    T = float(phase_duration)
+    AK = _dictionary_jit(X, F, B, H, float(lam1), float(kappa), T, float(dt), int(round(T / dt)), float(eta_d),
+                         float(eta_h), float(lam2), float(theta_min))
+    return F, B, H, {"ak": AK}
