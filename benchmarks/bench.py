@@ -21,6 +21,7 @@ in tests (tests check the references' equality, not speed).
 """
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -29,7 +30,7 @@ import time
 
 import numpy as np
 
-__all__ = ["run_bench", "main", "TOLERANCE"]
+__all__ = ["run_bench", "render", "main", "TOLERANCE"]
 
 #: largest absolute difference of learned weights / codes accepted as "the same result"
 TOLERANCE = 1e-9
@@ -70,7 +71,7 @@ class _NSM:
 
         est = SpikingNSM(self.k, eta=self.eta, duration=self.duration, dt=self.dt, W_init=self.W0, shuffle=False,
                          device=device, seed=0, chunk_size=chunk_size or n)
-        est.fit(self.X[:n])
+        est.fit(self.X[:n], X_val=None)  # no held-out evaluation: the training run alone
         return est, (est.W_, est.M_)
 
     def numpy(self, n):
@@ -150,7 +151,7 @@ class _Dictionary:
 
         est = SpikingDictionaryLearning(n_components=self.k, lam1=self.lam1, eta_d=self.eta_d, shuffle=False,
                                         seed=0, device=device, chunk_size=chunk_size or n)
-        est.fit(self.X[:n])
+        est.fit(self.X[:n], X_val=None)  # no held-out evaluation: the training run alone
         return est, (est.feedforward_, est.feedback_, est.inhibition_)
 
     def _args(self):
@@ -195,7 +196,8 @@ class _EP:
         est = EquilibriumPropagation(hidden=(self.hidden,), neuron=self.neuron, epochs=1, shuffle=False, seed=0,
                                      device=device, chunk_size=chunk_size or n)
         est.fit(self.X[:n], self.Y[:n])
-        return est, tuple(np.concatenate([np.ravel(w) for w in ws]) for ws in (est.feedforward_, est.feedback_))
+        return est, tuple(np.concatenate([np.ravel(w) for w in ws if w is not None])
+                          for ws in (est.feedforward_, est.feedback_))
 
     def events(self, _):
         return float("nan")
@@ -231,32 +233,43 @@ def bench_system(name, size, n, repeats, cache, log=print):
                      "samples/s": samples / best, "steps/s": samples * sysm.steps / best,
                      "events/s": samples * events / best, "compile (s)": compile_s, "max |diff|": diff,
                      "note": extra})
-        log(f"  {name} {size} {impl}: {samples / best:.1f} samples/s (max |diff| {diff:.2g}) {extra}")
+        log(f"  {name} {size} {impl}: {samples / best:.1f} samples/s (max |diff| {diff:.2g}) {extra}", flush=True)
 
     # brianlearn cpp_standalone, 1 and 2 threads: compile into an empty cache, then warm repeats
+    # (2 threads: a tenth of the samples, once: Brian2's OpenMP forks and joins in every step)
+    n2 = max(SLOW_SAMPLES[name], n // 10)
     results = {}
     for threads in (None, 2):
         device = DeviceConfig("cpp_standalone", os.path.join(cache, f"t{threads}"), threads)
+        m = n if threads is None else n2
         start = time.perf_counter()
-        est, _ = sysm.brianlearn(device, n)
+        est, _ = sysm.brianlearn(device, m)
         first = time.perf_counter() - start
         info = getattr(est, "build_info_", None)
-        times, (_, out) = _timed(lambda: sysm.brianlearn(device, n), repeats)
-        results[threads] = out
+        times, (_, out) = _timed(lambda: sysm.brianlearn(device, m), repeats if threads is None else 1)
         if threads is None:
+            results[None] = out
             ref_small = sysm.brianlearn(device, SLOW_SAMPLES[name])[1]
+            ref_n2 = sysm.brianlearn(device, n2)[1]
             if hasattr(sysm, "numpy"):
+                if _numba():
+                    t_jit, _ = _timed(lambda: sysm.numba(2), 1)  # the first call: Numba compiles
                 spikes = sysm.numba(n)[0] if _numba() else sysm.numpy(SLOW_SAMPLES[name])[0]
                 events = sysm.events(spikes)
             else:
                 events = float("nan")
         label = "brianlearn cpp_standalone, 1 thread" if threads is None else "brianlearn cpp_standalone, 2 threads"
         compile_s = info.seconds if info is not None and info.compiled else first
-        row(label, n, times, compile_s, _maxdiff(out, results[None]))
-    # per-chunk cost of run arguments: the same samples in 10 chunks
+        row(label, m, times, compile_s, _maxdiff(out, results[None] if threads is None else ref_n2))
     device = DeviceConfig("cpp_standalone", os.path.join(cache, "tNone"), None)
-    t10, _ = _timed(lambda: sysm.brianlearn(device, n, chunk_size=n // 10), repeats)
+    # fixed cost of a fit (a new estimator: network objects, code generation, the cache check,
+    # starting the binary, reading results), and the throughput without it
+    t1, _ = _timed(lambda: sysm.brianlearn(device, 1), repeats)
     one = min(r["time min (s)"] for r in rows if r["implementation"].endswith("1 thread"))
+    row("brianlearn cpp_standalone, 1 sample (the fixed cost of a fit)", 1, t1,
+        extra=f"without it (estimate; noisy when the fit is mostly fixed cost): {(n - 1) / max(one - min(t1), 1e-9):.0f} samples/s")
+    # per-chunk cost of run arguments: the same samples in 10 chunks
+    t10, _ = _timed(lambda: sysm.brianlearn(device, n, chunk_size=n // 10), repeats)
     per_chunk = (min(t10) - one) / 9
     row("brianlearn cpp_standalone, 10 chunks", n, t10,
         extra=f"per-chunk cost {per_chunk * 1000:.0f} ms = {100 * per_chunk / one:.1f} % of the {n}-sample chunk")
@@ -272,9 +285,8 @@ def bench_system(name, size, n, repeats, cache, log=print):
     t_np, (_, out) = _timed(lambda: sysm.numpy(ns), max(1, repeats - 1))
     row("NumPy loop (hand-written)", ns, t_np, diff=_maxdiff(out, ref_small))
     if _numba():
-        t_c, _ = _timed(lambda: sysm.numba(2), 1)  # includes Numba's compilation
         t_nb, (_, out) = _timed(lambda: sysm.numba(n), repeats)
-        row("Numba loop (hand-written)", n, t_nb, t_c[0], _maxdiff(out, results[None]))
+        row("Numba loop (hand-written)", n, t_nb, t_jit[0], _maxdiff(out, results[None]))
     return _described(rows, sysm)
 
 
@@ -299,7 +311,7 @@ def _fmt(v):
 
 
 def _table(rows, keys):
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines = ["| " + " | ".join(_SHOWN.get(k, k) for k in keys) + " |", "|" + "---|" * len(keys)]
     for r in rows:
         lines.append("| " + " | ".join(_fmt(r[k]) for k in keys) + " |")
     return lines
@@ -312,7 +324,8 @@ def _plot(rows, path):
     names = list(dict.fromkeys(r["system"] for r in rows))
     fig, ax = pyplot.subplots(1, len(names), figsize=(4.5 * len(names), 3.6), squeeze=False)
     for a, name in zip(ax[0], names):
-        sub = [r for r in rows if r["system"] == name and "10 chunks" not in r["implementation"]]
+        sub = [r for r in rows if r["system"] == name and "chunks" not in r["implementation"]
+               and "1 sample" not in r["implementation"]]
         for impl in dict.fromkeys(r["implementation"] for r in sub):
             pts = sorted((r["size"], r["samples/s"]) for r in sub if r["implementation"] == impl)
             a.plot(*zip(*pts), "o-", label=impl.replace("brianlearn ", "").replace(" (hand-written)", ""))
@@ -323,51 +336,72 @@ def _plot(rows, path):
     pyplot.close(fig)
 
 
+#: column names in RESULTS.md (JSON keys that differ)
+_SHOWN = {"max |diff|": "max abs diff"}
+
+
 def run_bench(quick=True, systems=None, repeats=3, out=None, log=print):
-    """Run the benchmark; write ``RESULTS.md`` and ``throughput.png`` into ``out`` (default:
-    the ``benchmarks/`` folder of the source tree, else the current folder); return the rows."""
+    """Run the benchmark; store the rows in ``results.json`` and write ``RESULTS.md`` and
+    ``throughput.png`` into ``out`` (default: the ``benchmarks/`` folder); return the rows.
+    With ``systems``, the other systems' rows already stored are kept."""
     import brian2
 
     out = out or os.path.dirname(os.path.abspath(__file__))
-    rows = []
-    start = time.time()
+    store = os.path.join(out, "results.json")
+    kept = []
+    if systems and os.path.exists(store):
+        with open(store) as f:
+            kept = [r for r in json.load(f)["rows"] if r["system"] not in systems]
+    rows, start = [], time.time()
     with tempfile.TemporaryDirectory() as cache:
         for name in systems or SYSTEMS:
             for size in SIZES[quick][name]:
                 rows += bench_system(name, size, SAMPLES[quick][name], repeats, cache, log)
+    header = (f"`brianlearn bench{' --quick' if quick else ''}{' --systems ' + ' '.join(systems) if systems else ''}` "
+              f"on {platform.node()} ({os.cpu_count()} cores, {platform.machine()}), Python "
+              f"{platform.python_version()}, Brian2 {brian2.__version__}, {time.strftime('%Y-%m-%d')}; {repeats} "
+              f"repeats, this run {time.time() - start:.0f} s.")
+    os.makedirs(out, exist_ok=True)
+    with open(store, "w") as f:
+        json.dump({"header": header, "rows": kept + rows}, f, indent=0, default=float)
+    render(out, log)
+    return kept + rows
+
+
+def render(out=None, log=print):
+    """Write ``RESULTS.md`` and ``throughput.png`` from the stored ``results.json``."""
+    out = out or os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(out, "results.json")) as f:
+        stored = json.load(f)
+    rows = stored["rows"]
     keys = ["system", "size", "implementation", "samples", "time min (s)", "time median (s)", "samples/s",
-            "steps/s", "events/s", "compile (s)", "max |diff|", "note"]
-    # ratios against brianlearn cpp_standalone (1 thread) at the same size
-    for r in rows:
+            "vs brianlearn", "steps/s", "events/s", "compile (s)", "max |diff|", "note"]
+    for r in rows:  # throughput over brianlearn cpp_standalone (1 thread) at the same size
         base = next(b for b in rows if b["system"] == r["system"] and b["size"] == r["size"]
                     and b["implementation"].endswith("1 thread"))
         r["vs brianlearn"] = r["samples/s"] / base["samples/s"]
-    keys.insert(7, "vs brianlearn")
-    cmd = "brianlearn bench" + (" --quick" if quick else "")
-    lines = ["# Benchmarks", "",
-             f"`{cmd}` on {platform.node()} ({os.cpu_count()} cores, {platform.machine()}), Python "
-             f"{platform.python_version()}, Brian2 {brian2.__version__}, {time.strftime('%Y-%m-%d')}; "
-             f"{repeats} repeats, the whole run {time.time() - start:.0f} s.", "",
+    lines = ["# Benchmarks", "", stored["header"], "",
              "Throughput is samples / the minimum time of the repeats; 'vs brianlearn' is that throughput over "
              "brianlearn cpp_standalone with 1 thread at the same size. 'compile' is the first fit's code generation "
-             "and compilation into an empty build cache (Numba: its JIT compilation; runtime: the first run's "
-             "Cython compilation). 'max |diff|' is the largest difference of the learned weights (NSM, dictionary) "
-             f"or codes (LCA) from brianlearn cpp_standalone on the same samples (accepted: <= {TOLERANCE:g}); "
-             "runtime and the NumPy loop are compared on their (fewer) samples. Events: synaptic events "
-             "(spikes x targets, from the reference's spike counts).", ""]
+             "and compilation into an empty build cache (Numba: its first call, which JIT-compiles; runtime: the "
+             "first run minus a warm one). 'max abs diff' is the largest difference of the learned weights (NSM, "
+             f"dictionary, EP) or codes (LCA) from brianlearn cpp_standalone on the same samples (accepted: <= "
+             f"{TOLERANCE:g}); 2 threads, runtime and the NumPy loop are compared on their (fewer) samples. Events: "
+             "synaptic events (spikes x targets, from the reference's spike counts). 'the fixed cost of a fit': a "
+             "new estimator fitting one sample (network objects, code generation, cache check, starting the "
+             "binary, reading results).", ""]
     for name in dict.fromkeys(r["system"] for r in rows):
         sub = [r for r in rows if r["system"] == name]
-        lines += [f"## {name}", "", "; ".join(dict.fromkeys(r["what"] for r in sub)), ""] + _table(sub, keys) + [""]
+        lines += [f"## {name}", "", "; ".join(dict.fromkeys(r["what"] for r in sub)), ""]
+        lines += _table(sub, keys) + [""]
     bad = [r for r in rows if not np.isnan(r["max |diff|"]) and r["max |diff|"] > TOLERANCE]
     lines += ["Implementations whose result differed (their times do not count): "
               + (", ".join(f"{r['system']} {r['size']} {r['implementation']}" for r in bad) or "none") + ".",
               "", "![throughput](throughput.png)", ""]
-    os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines))
     _plot(rows, os.path.join(out, "throughput.png"))
     log(f"  wrote {os.path.join(out, 'RESULTS.md')}")
-    return rows
 
 
 def main(argv=None):
@@ -376,8 +410,12 @@ def main(argv=None):
     p.add_argument("--systems", nargs="*", default=None, choices=list(SYSTEMS), help="only these systems")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", default=None, help="folder of RESULTS.md and throughput.png")
+    p.add_argument("--render", action="store_true", help="only rewrite RESULTS.md from the stored results.json")
     args = p.parse_args(argv)
-    run_bench(quick=args.quick, systems=args.systems, repeats=args.repeats, out=args.out)
+    if args.render:
+        render(args.out)
+    else:
+        run_bench(quick=args.quick, systems=args.systems, repeats=args.repeats, out=args.out)
 
 
 if __name__ == "__main__":

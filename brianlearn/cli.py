@@ -77,9 +77,12 @@ def _cmd_reproduce(args):
 
 
 def _cmd_bench(args):
-    from brianlearn.benchmarks.bench import run_bench
+    from brianlearn.benchmarks.bench import render, run_bench
 
-    run_bench(quick=args.quick, systems=args.systems, repeats=args.repeats, out=args.out)
+    if args.render:
+        render(args.out)
+    else:
+        run_bench(quick=args.quick, systems=args.systems, repeats=args.repeats, out=args.out)
     return 0
 
 
@@ -173,6 +176,7 @@ def _parser():
     sp.add_argument("--systems", nargs="*", default=None, help="only these systems (nsm, lca, dictionary, 'eqprop rate', 'eqprop lif')")
     sp.add_argument("--repeats", type=int, default=3, help="timed runs per implementation (default: 3)")
     sp.add_argument("--out", default="benchmarks", help="folder for RESULTS.md and throughput.png")
+    sp.add_argument("--render", action="store_true", help="only rewrite RESULTS.md from the stored results.json")
     sp.set_defaults(func=_cmd_bench)
     sp = sub.add_parser("demo", help="small two-phase learning run", description="Train a small spiking "
                         "network with the contrastive delta rule, print what it learned, write a figure.")

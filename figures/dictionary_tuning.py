@@ -10,7 +10,10 @@ eta_D, the default lam2, consistent init) trained on the first seed's training s
 `ETAS` and each phase length in `PHASES`; the objective on the *validation* set (never the
 held-out set of `dictionary_learning`) and the lowest consistency during training. The default
 of `SpikingDictionaryLearning` is the setting with the lowest validation objective among those
-whose consistency stays >= 0.9.
+whose consistency stays >= 0.9; settings within `TIE` (1 %) of that objective count as tied, and
+among them the shortest phase (the cheapest) is chosen. (The tie rule was added when T = 200 was
+added to the grid and came out 0.3 % below T = 100 at eta_D = 0.02: less than the 0.8 % spread of
+the default's held-out objective over seeds, for twice the simulated time per sample.)
 
 Usage: python figures/dictionary_tuning.py [--full] [--device D] [--seed N] [--out DIR]
 """
@@ -24,7 +27,11 @@ __all__ = ["run"]
 
 # ---------------------------------------------------------------- parameters
 ETAS = (0.02, 0.05, 0.1)  # eta_D tried
-PHASES = (PAPER_PHASE_DURATION, 100.0)  # time units per phase: the paper's and the default
+PHASES = (PAPER_PHASE_DURATION, 100.0, 200.0)  # time units per phase: the paper's, the default, twice that
+#: validation objectives within this relative margin of the best count as tied (the held-out
+#: objective of the default varies by 0.8 % over three seeds); among tied settings the shortest
+#: phase wins, since the cost of a sample grows with the phase length
+TIE = 0.01
 
 
 def run(out="figures", quick=True, seed=0, device=None):
@@ -44,7 +51,8 @@ def run(out="figures", quick=True, seed=0, device=None):
     fig, ax = plt().subplots(1, 2, figsize=(9, 3.6))
     for k, ((T, eta), r) in enumerate(table.items()):
         h = r["history"]
-        style = dict(color=f"C{ETAS.index(eta)}", ls="-" if T == 100 else "--", label=f"T = {T:g}, eta_D = {eta:g}")
+        style = dict(color=f"C{ETAS.index(eta)}", ls={100: "-", 200: ":"}.get(T, "--"),
+                     label=f"T = {T:g}, eta_D = {eta:g}")
         ax[0].plot(h["samples_seen"], h["objective"], **style)
         ax[1].plot(h["samples_seen"], h["consistency"], **style)
     ax[0].set(xlabel="training samples", ylabel="validation objective", title="learning rate and phase length")
@@ -54,15 +62,18 @@ def run(out="figures", quick=True, seed=0, device=None):
     fig.tight_layout()
     path = save(fig, out, sized("dictionary_tuning", quick) + ".png", dpi=120)
     # ------------------------------------------------------------ rows
-    ok = {key: r for key, r in table.items() if r["history"]["consistency"].min() >= 0.9}
-    best = min(ok or table, key=lambda key: table[key]["history"]["objective"][-1])
+    ok = {key: r for key, r in table.items() if r["history"]["consistency"].min() >= 0.9} or table
+    final = {key: table[key]["history"]["objective"][-1] for key in ok}
+    tied = [key for key in ok if final[key] <= (1 + TIE) * min(final.values())]
+    best = min(tied, key=lambda key: (key[0], final[key]))
     rows = [{"quantity": f"T = {T:g} per phase, eta_D = {eta:g}: validation objective after {size['n_train']} samples "
                          f"/ lowest consistency / samples per s (seed {seed})",
              "measured": f"{r['history']['objective'][-1]:.4g} / {r['history']['consistency'].min():.3f} / "
                          + (f"{size['n_train'] / r['seconds']:.0f}" if r["seconds"] else "(resumed from a checkpoint)"),
              "paper": "T = 20, eta_H ~ 15 eta_D" if T == PAPER_PHASE_DURATION else "-", "figure": path}
             for (T, eta), r in table.items()]
-    rows.append({"quantity": "chosen (lowest validation objective with consistency >= 0.9)",
+    rows.append({"quantity": f"chosen (lowest validation objective with consistency >= 0.9; within {TIE:.0%} of it, "
+                             "the shortest phase)",
                  "measured": f"T = {best[0]:g}, eta_D = {best[1]:g}", "paper": "-", "figure": path})
     record_results(sized("dictionary_tuning", quick), rows, folder=out,
                    title="Dictionary learning: learning rate and phase length on the validation set",
