@@ -191,8 +191,10 @@ def _patch_rows(ps, images, path):
         row("patches: fraction of outputs of at most one spike", "one_spike_fraction", "-"),
         row("patches: fraction of features oriented (OSI > 95th percentile of random filters)", "oriented_fraction",
             "> 0.5 ('oriented edges')", lambda x: x > 0.5),
-        row("patches: fraction of features localised (RMS spread < 5th percentile of random filters)",
-            "localised_fraction", "> 0.5 ('localised')", lambda x: x > 0.5),
+        row("patches: fraction of features 'localised': RMS spread of the squared weights below the 5th percentile "
+            f"of random filters' ({np.mean([p['spread_random_5'] for p in ps]):.1f} px; a weak criterion: the "
+            f"features' median spread is {np.median(np.concatenate([p['spread'] for p in ps])):.1f} px of a "
+            f"{PATCH_SIZE}-px patch)", "localised_fraction", "> 0.5 ('localised')", lambda x: x > 0.5),
         row(f"patches: oriented features in the emptiest of {N_ORI_BINS} bins of {180 // N_ORI_BINS} degrees "
             "(fraction; uniform = 0.167)", "emptiest_bin", "> 0 (acceptance: preferred orientations cover 180 deg)",
             lambda x: x > 0),
