@@ -82,13 +82,9 @@ def nsm_numba(X, W, eta, alpha=0.0, lam1=0.0, lam2=0.0, duration=100.0, dt=0.05,
     """`simulate_nsm_network` as a Numba loop; same arguments and return. With ``eta = 0``,
     ``W = D``, ``Mbar`` the off-diagonal of ``D D^T`` and ``Mii`` its diagonal it is the spiking
     LCA (`spiking_sparse_encode`)."""
-    X = np.ascontiguousarray(X, dtype=float)
-    W = np.array(W, dtype=float)
-    k = W.shape[0]
-    Mbar = np.zeros((k, k)) if Mbar is None else np.array(Mbar, dtype=float)
-    Mii = np.ones(k) if Mii is None else np.array(Mii, dtype=float)
-    b = np.zeros(k) if b is None else np.array(b, dtype=float)
-    etas = np.ascontiguousarray(np.broadcast_to(np.asarray(eta, dtype=float), (len(X),)))
+    from brianlearn.protocols.nsm_reference import nsm_arrays
+
+    X, W, Mbar, Mii, b, etas = nsm_arrays(X, W, eta, Mbar, Mii, b)
     Y = _nsm_jit(X, W, Mbar, Mii, b, etas, float(alpha), float(lam1), float(lam2), float(duration), float(dt),
                  int(round(duration / dt)))
     return {"W": W, "Mbar": Mbar, "Mii": Mii, "b": b, "Y": Y}

@@ -13,7 +13,20 @@ resets (subtractive); at the end of the trial ``y = count / T`` and the local ru
 
 import numpy as np
 
-__all__ = ["simulate_nsm_network"]
+__all__ = ["simulate_nsm_network", "nsm_arrays"]
+
+
+def nsm_arrays(X, W, eta, Mbar=None, Mii=None, b=None):
+    """Contiguous float copies of the inputs and initial state of `simulate_nsm_network`
+    (defaults ``M = I``, ``b = 0``) and the per-trial learning rates; the loops update them in place."""
+    X = np.ascontiguousarray(X, dtype=float)
+    W = np.array(W, dtype=float)
+    k = W.shape[0]
+    Mbar = np.zeros((k, k)) if Mbar is None else np.array(Mbar, dtype=float)
+    Mii = np.ones(k) if Mii is None else np.array(Mii, dtype=float)
+    b = np.zeros(k) if b is None else np.array(b, dtype=float)
+    etas = np.ascontiguousarray(np.broadcast_to(np.asarray(eta, dtype=float), (len(X),)))
+    return X, W, Mbar, Mii, b, etas
 
 
 def simulate_nsm_network(X, W, eta, alpha=0.0, lam1=0.0, lam2=0.0, duration=100.0, dt=0.05, Mbar=None, Mii=None,
@@ -41,13 +54,8 @@ def simulate_nsm_network(X, W, eta, alpha=0.0, lam1=0.0, lam2=0.0, duration=100.
         ``W``, ``Mbar``, ``Mii``, ``b`` after the last update and ``Y``, the outputs
         ``(n_samples, k)``.
     """
-    X = np.asarray(X, dtype=float)
-    W = np.array(W, dtype=float)
+    X, W, Mbar, Mii, b, etas = nsm_arrays(X, W, eta, Mbar, Mii, b)
     k = W.shape[0]
-    Mbar = np.zeros((k, k)) if Mbar is None else np.array(Mbar, dtype=float)
-    Mii = np.ones(k) if Mii is None else np.array(Mii, dtype=float)
-    b = np.zeros(k) if b is None else np.array(b, dtype=float)
-    etas = np.broadcast_to(np.asarray(eta, dtype=float), (len(X),))
     steps = int(round(duration / dt))
     off = ~np.eye(k, dtype=bool)
     Y = np.zeros((len(X), k))
