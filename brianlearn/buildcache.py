@@ -9,20 +9,25 @@ binary is there, compilation is skipped. An unchanged network is therefore never
 in the same process or a later one, and a changed network can never run a stale binary.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import platform
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 
 from brian2.utils.filelock import FileLock
 
 __all__ = ["cache_root", "build_directory", "source_hash", "compile_cached", "BuildInfo",
-           "BUILD_LOG"]
+           "BUILD_LOG", "running"]
 
 _STAMP = ".brianlearn_build"
+_RUN_LOCK = ".runs.lock"
 _SOURCE_SUFFIXES = (".cpp", ".h", ".c", ".cu", ".cuh", ".hpp")
 
 
@@ -192,36 +197,103 @@ def _changes(previous, files):
     return tuple(changed) or ("binary missing",)
 
 
+def _walk(directory):
+    """Relative paths of every file below ``directory``."""
+    return sorted(os.path.relpath(os.path.join(base, f), directory)
+                  for base, _, files in os.walk(directory) for f in files)
+
+
+def _same_bytes(a, b):
+    if not os.path.exists(b) or os.path.getsize(a) != os.path.getsize(b):
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        return fa.read() == fb.read()
+
+
+def _move_in(staging, directory, only=None):
+    """Move the generated files from ``staging`` into ``directory``, each by an atomic rename
+    (a binary starting in ``directory`` reads either the old file or the new one, never half of
+    one); with ``only``, just the files below that sub-folder whose bytes differ."""
+    for rel in _walk(staging):
+        if only is not None and not rel.startswith(only + os.sep):
+            continue
+        src, dst = os.path.join(staging, rel), os.path.join(directory, rel)
+        if only is not None and _same_bytes(src, dst):
+            continue
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        os.replace(src, dst)
+
+
+@contextlib.contextmanager
+def _folder_lock(directory, shared):
+    """A lock on the build folder's binary: runs hold it shared, a recompilation exclusively."""
+    fd = os.open(os.path.join(directory, _RUN_LOCK), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield fd
+    finally:
+        os.close(fd)  # (releases the lock)
+
+
+@contextlib.contextmanager
+def running(directory):
+    """Hold ``directory``'s binary for one run (several processes may run it at once; a
+    recompilation waits for them). The block receives a function ``alone()`` that returns True
+    when no other run holds the folder at that moment: only then may shared files (run-argument
+    files other runs may be using) be deleted."""
+    with _folder_lock(directory, shared=True) as fd:
+        def alone():
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return False
+            return True
+        yield alone
+
+
 def compile_cached(device, directory, force=False):
-    """Generate the project into ``directory`` and compile it unless the cached build matches.
+    """Generate the project and compile it into ``directory`` unless the cached build matches.
 
     ``device`` is the active Brian2 standalone device with its network already run
-    (``build_on_run=False``).
+    (``build_on_run=False``). Safe under concurrency (processes or Dask workers on one machine
+    asking for the same network): the project is generated into a private staging folder and
+    hashed there; under the folder's lock, an unchanged project only renews its data files
+    (atomically) and a changed one waits for the runs of the old binary, then moves in and
+    compiles. So each network compiles once, and no run ever sees half-written files.
     """
     from brian2.codegen.cpp_prefs import get_compiler_and_args
 
     os.makedirs(directory, exist_ok=True)
-    with FileLock(os.path.join(directory, ".lock")):
-        device.build(directory=directory, compile=False, run=False)
-        patch_network_loop(directory)
-        files = _file_hashes(directory)
+    staging = tempfile.mkdtemp(prefix=".generate-", dir=directory)
+    try:
+        device.build(directory=staging, compile=False, run=False)
+        patch_network_loop(staging)
+        files = _file_hashes(staging)
         digest = _digest(files)
         stamp = os.path.join(directory, _STAMP)
         binary = os.path.join(directory, "main")
-        previous = _read_stamp(stamp)
-        cached = (not force and previous is not None and os.path.exists(binary)
-                  and previous.get("digest") == digest)
-        seconds, changed = 0.0, ()
-        if not cached:
-            changed = ("forced",) if force else _changes(previous, files)
-            if os.path.exists(stamp):
-                os.remove(stamp)
-            compiler, _ = get_compiler_and_args()
-            start = time.time()
-            device.compile_source(directory, compiler, debug=False, clean=False)
-            seconds = time.time() - start
-            with open(stamp, "w") as f:
-                json.dump({"digest": digest, "files": files}, f, indent=0, sort_keys=True)
+        with FileLock(os.path.join(directory, ".lock")):
+            previous = _read_stamp(stamp)
+            cached = (not force and previous is not None and os.path.exists(binary)
+                      and previous.get("digest") == digest)
+            seconds, changed = 0.0, ()
+            if cached:
+                _move_in(staging, directory, only="static_arrays")
+            else:
+                changed = ("forced",) if force else _changes(previous, files)
+                with _folder_lock(directory, shared=False):  # (waits for runs of the old binary)
+                    if os.path.exists(stamp):
+                        os.remove(stamp)
+                    _move_in(staging, directory)
+                    compiler, _ = get_compiler_and_args()
+                    start = time.time()
+                    device.compile_source(directory, compiler, debug=False, clean=False)
+                    seconds = time.time() - start
+                    with open(stamp, "w") as f:
+                        json.dump({"digest": digest, "files": files}, f, indent=0, sort_keys=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        device.project_dir = directory  # (runs, run-argument files and results live here)
     info = BuildInfo(directory, digest, not cached, seconds, changed)
     BUILD_LOG.append(info)
     return info

@@ -11,6 +11,7 @@ The ``brianlearn`` command line.
     brianlearn build SYSTEM --out DIR       self-contained C++ project (make run)
     brianlearn results DIR                  load an exported project's results
     brianlearn compare SYNAPSE DATASET [--fit PARAM ...] [--params SET] [--pairing P]
+    brianlearn sweep GRID --table CSV [--workers N | --scheduler ADDRESS] [--plot X [--line P]]
 """
 
 import argparse
@@ -121,6 +122,22 @@ def _cmd_compare(args):
     return 0
 
 
+def _cmd_sweep(args):
+    from brianlearn.sweep import plot_sweep, run_sweep
+
+    rows = run_sweep(args.grid, args.table, workers=args.workers, scheduler=args.scheduler)
+    print(f"{len(rows)} points in {args.table}")
+    if args.plot:
+        import matplotlib
+        matplotlib.use("Agg")
+        ax = plot_sweep(rows, args.plot, score=args.score, line=args.line)
+        png = os.path.splitext(args.table)[0] + ".png"
+        ax.figure.tight_layout()
+        ax.figure.savefig(png, dpi=120)
+        print(f"figure: {png}")
+    return 0
+
+
 def _cmd_datasets(args):
     from brianlearn.datasets import plasticity
 
@@ -207,6 +224,20 @@ def _parser():
     sp.add_argument("--out", default="figures", help="folder for the figure (default: figures)")
     device_opts(sp)
     sp.set_defaults(func=_cmd_compare)
+    sp = sub.add_parser("sweep", help="fit and score every point of a parameter grid on Dask",
+                        description="Fit and score every point of a grid file (estimator, data set, fixed "
+                        "parameters, grid, seeds, score; see brianlearn.sweep) on a local Dask cluster or an "
+                        "existing one, one row per point in a CSV table; points already in the table are skipped.")
+    sp.add_argument("grid", help="grid file (.toml or .json)")
+    sp.add_argument("--table", required=True, help="CSV table to append to (created if needed)")
+    sp.add_argument("--workers", type=int, default=None,
+                    help="worker processes of a local Dask cluster (default: the cores; 0: serial, no Dask)")
+    sp.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="address of a running Dask scheduler (e.g. a dask-jobqueue SLURM/PBS cluster)")
+    sp.add_argument("--plot", default=None, metavar="X", help="also plot the score against parameter X (PNG beside the table)")
+    sp.add_argument("--line", default=None, metavar="P", help="with --plot: one line per value of parameter P")
+    sp.add_argument("--score", default="score", help="with --plot: column to plot (score, train_score, fit_time)")
+    sp.set_defaults(func=_cmd_sweep)
     sp = sub.add_parser("datasets", help="list the shipped reference data sets",
                         description="List the plasticity data sets shipped with brianlearn.")
     sp.set_defaults(func=_cmd_datasets)
@@ -218,7 +249,7 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, RuntimeError) as exc:  # clear errors, no traceback
+    except (ValueError, RuntimeError, FileNotFoundError) as exc:  # clear errors, no traceback
         print(f"brianlearn: error: {exc}", file=sys.stderr)
         return 2
 

@@ -16,13 +16,15 @@ go through these functions:
 import contextlib
 import gc
 import os
+import shutil
+import socket
 import weakref
 
 import numpy as np
 from brian2 import NeuronGroup, Network, Quantity, defaultclock, seed as brian_seed, set_device
 from brian2.devices.device import all_devices, get_device
 
-from .buildcache import build_directory, compile_cached
+from .buildcache import build_directory, compile_cached, running
 from .devices import activate, insert_seed_code
 from .network import TRIAL_ENDED, NetworkBuilder
 
@@ -77,24 +79,48 @@ def require_runnable(config, directory):
                            f"'{directory}' but cannot be run here.")
 
 
+def _results_folder(directory):
+    """This process's results folder in ``directory`` (relative), made fresh; the folders of
+    processes of this machine that have ended are removed."""
+    host = socket.gethostname()
+    for name in os.listdir(directory):
+        owner = name.split("-")
+        if name.startswith("results-") and len(owner) >= 3 and "-".join(owner[1:-1]) == host:
+            try:
+                pid = int(owner[-1])
+                os.kill(pid, 0)
+            except ValueError:
+                continue
+            except ProcessLookupError:
+                shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
+            except PermissionError:  # (alive, another user's)
+                pass
+    return f"results-{host}-{os.getpid()}"
+
+
 @contextlib.contextmanager
 def standalone_run(directory, run_args, with_output=False):
     """Run the built project in ``directory`` with ``run_args``; read results inside the block.
 
-    On leaving the block the run-argument files (and Brian2's lock files) are deleted, so the
-    build folder does not grow with every run.
+    Several processes may run one build folder at once: each process writes its results into
+    its own folder (``results-HOST-PID``, kept until its next run so that monitors stay
+    readable) and holds the folder's binary while it runs (`buildcache.running`). The
+    run-argument files Brian2 leaves in ``static_arrays/`` (one per distinct array, shared by
+    runs with equal values) are deleted by the run that leaves last, so the build folder does
+    not grow with every run.
     """
     dev = get_device()
-    dev.run(directory=directory, run_args=run_args, with_output=with_output)
-    try:
-        yield dev
-    finally:
-        dev.delete(code=False, data=False, run_args=True, directory=False, force=True)
-        sdir = os.path.join(directory, "static_arrays")
-        if os.path.isdir(sdir):
-            for fname in os.listdir(sdir):
-                if fname.startswith("init_") and fname.endswith(".lock"):
-                    os.remove(os.path.join(sdir, fname))
+    with running(directory) as alone:
+        dev.run(directory=directory, results_directory=_results_folder(directory), with_output=with_output,
+                run_args=run_args)
+        try:
+            yield dev
+        finally:
+            if alone():
+                sdir = os.path.join(directory, "static_arrays")
+                for fname in os.listdir(sdir) if os.path.isdir(sdir) else ():
+                    if fname.startswith("init_"):  # (Brian2's run-argument files and their locks)
+                        os.remove(os.path.join(sdir, fname))
 
 
 class _CompiledRun:
