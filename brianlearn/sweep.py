@@ -272,8 +272,8 @@ def _brian2_plugin():
         name = "brianlearn-import-brian2"
 
         def setup(self, worker):
-            import brian2  # noqa: F401
-            import brianlearn.buildcache  # noqa: F401
+            importlib.import_module("brian2")
+            importlib.import_module("brianlearn.buildcache")
 
     return ImportBrian2()
 

@@ -86,6 +86,21 @@ def test_serial_sweep_resumes_and_writes_each_point_once(serial, tmp_path):
     assert run_sweep(SPEC, path, workers=0, progress=False) == rows  # nothing left: nothing rerun
 
 
+def test_plot_sweep_shows_the_mean_and_range_over_seeds(serial):
+    import matplotlib
+    matplotlib.use("Agg")
+    from brianlearn.sweep import plot_sweep
+
+    ax = plot_sweep(serial, "eta", line="hidden")
+    assert len(ax.lines) == 2  # one line per structure
+    for line, hidden in zip(ax.lines, ([4], [8])):
+        for x, y in zip(*line.get_data()):
+            ref = np.mean([r["score"] for r in serial if r["param_hidden"] == hidden and r["param_eta"] == x])
+            assert y == pytest.approx(ref, rel=1e-12)
+    with pytest.raises(ValueError, match="no parameter 'lr'"):
+        plot_sweep(serial, "lr")
+
+
 def test_fitted_estimator_pickles_without_brian2_objects():
     from brianlearn.datasets.regression import regression_task
 
