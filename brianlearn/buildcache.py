@@ -211,14 +211,15 @@ def _same_bytes(a, b):
 
 
 def _move_in(staging, directory, only=None):
-    """Move the generated files from ``staging`` into ``directory``, each by an atomic rename
-    (a binary starting in ``directory`` reads either the old file or the new one, never half of
-    one); with ``only``, just the files below that sub-folder whose bytes differ."""
+    """Move the generated files whose bytes differ from ``staging`` into ``directory``, each by
+    an atomic rename (a binary starting in ``directory`` reads either the old file or the new
+    one, never half of one; unchanged files keep their time stamps, so ``make`` recompiles only
+    what changed); with ``only``, just the files below that sub-folder."""
     for rel in _walk(staging):
         if only is not None and not rel.startswith(only + os.sep):
             continue
         src, dst = os.path.join(staging, rel), os.path.join(directory, rel)
-        if only is not None and _same_bytes(src, dst):
+        if _same_bytes(src, dst):
             continue
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         os.replace(src, dst)
