@@ -26,7 +26,7 @@ _PUBLIC = {
     "Phase": "brianlearn.schedule", "NetworkBuilder": "brianlearn.network", "NeuronModel": "brianlearn.modelspec",
     "SynapseModel": "brianlearn.modelspec", "BuildInfo": "brianlearn.buildcache", "BUILD_LOG": "brianlearn.buildcache",
     "export_project": "brianlearn.export", "load_results": "brianlearn.export",
-    "run_sweep": "brianlearn.sweep", "read_table": "brianlearn.sweep", "plot_sweep": "brianlearn.sweep",
+    "run_sweep": "brianlearn.sweep", "read_table": "brianlearn.sweep", "plot_sweep": "brianlearn.figures._sweep_plot",
     # models
     "MODELS": "brianlearn.models", "get_model": "brianlearn.models",
     # learning systems: estimators and solvers

@@ -123,7 +123,8 @@ def _cmd_compare(args):
 
 
 def _cmd_sweep(args):
-    from brianlearn.sweep import plot_sweep, run_sweep
+    from brianlearn.figures._sweep_plot import plot_sweep
+    from brianlearn.sweep import run_sweep
 
     rows = run_sweep(args.grid, args.table, workers=args.workers, scheduler=args.scheduler)
     print(f"{len(rows)} points in {args.table}")

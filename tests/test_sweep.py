@@ -89,7 +89,7 @@ def test_serial_sweep_resumes_and_writes_each_point_once(serial, tmp_path):
 def test_plot_sweep_shows_the_mean_and_range_over_seeds(serial):
     import matplotlib
     matplotlib.use("Agg")
-    from brianlearn.sweep import plot_sweep
+    from brianlearn.figures._sweep_plot import plot_sweep
 
     ax = plot_sweep(serial, "eta", line="hidden")
     assert len(ax.lines) == 2  # one line per structure
