@@ -79,10 +79,18 @@ def require_runnable(config, directory):
                            f"'{directory}' but cannot be run here.")
 
 
+#: build folders whose results folders of ended processes this process has removed
+_PRUNED = set()
+
+
 def _results_folder(directory):
-    """This process's results folder in ``directory`` (relative), made fresh; the folders of
-    processes of this machine that have ended are removed."""
+    """This process's results folder in ``directory`` (relative name; reused by its later runs).
+    On the first run in ``directory``, the results folders that ended processes of this machine
+    left there are removed."""
     host = socket.gethostname()
+    if directory in _PRUNED:
+        return f"results-{host}-{os.getpid()}"
+    _PRUNED.add(directory)
     for name in os.listdir(directory):
         owner = name.split("-")
         if name.startswith("results-") and len(owner) >= 3 and "-".join(owner[1:-1]) == host:

@@ -39,7 +39,6 @@ when the function returns two arrays and ``unsupervised = true`` is set.
 """
 
 import csv
-import hashlib
 import importlib
 import json
 import os
@@ -48,6 +47,8 @@ import socket
 import sys
 import time
 
+
+from .checkpoint import fingerprint
 
 __all__ = ["load_spec", "sweep_points", "evaluate_point", "run_sweep", "read_table"]
 
@@ -120,8 +121,7 @@ def _import(name, what):
 
 
 def _point_id(params, seed):
-    text = json.dumps({"params": params, "seed": seed}, sort_keys=True, default=str)
-    return hashlib.sha1(text.encode()).hexdigest()[:12]
+    return fingerprint(extra={"params": params, "seed": seed})[:12]
 
 
 def sweep_points(spec):
@@ -176,7 +176,6 @@ def _worker_name():
 
 def evaluate_point(spec, point):
     """Fit and score one point (what a Dask task runs): a table row as a dict."""
-    from sklearn.base import clone
     from sklearn.metrics import get_scorer
 
     from .buildcache import BUILD_LOG
@@ -184,7 +183,7 @@ def evaluate_point(spec, point):
     Xtr, ytr, Xte, yte = _dataset(spec, point["seed"])
     params = {k: _value(v) for k, v in {**spec["fixed"], **point["params"]}.items()}
     params[spec["seed_param"]] = point["seed"]
-    est = clone(_import(spec["estimator"], "estimator")()).set_params(**params)
+    est = _import(spec["estimator"], "estimator")().set_params(**params)
     n_builds = len(BUILD_LOG)
     start = time.time()
     est.fit(Xtr) if ytr is None else est.fit(Xtr, ytr)
@@ -254,6 +253,8 @@ class _Table:
 
 
 def _progress(done, total, start, n_start, stream):
+    if stream is None:
+        return
     elapsed = time.time() - start
     n = done - n_start
     left = (total - done) * elapsed / n if n else float("nan")
@@ -308,7 +309,7 @@ def run_sweep(spec, table, client=None, workers=None, scheduler=None, progress=T
     points = sweep_points(spec)
     todo = [p for p in points if p["point"] not in out.done]
     total, n_start, start = len(points), len(points) - len(todo), time.time()
-    stream = sys.stderr if progress else open(os.devnull, "w")
+    stream = sys.stderr if progress else None
     if progress:
         stream.write(f"sweep: {total} points, {n_start} already in '{table}', {len(todo)} to run\n")
     if not todo:
