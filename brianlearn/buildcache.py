@@ -143,6 +143,63 @@ def patch_network_loop(directory):
     return True
 
 
+#: what `faster_makefile` appends to Brian2's C++ standalone makefile
+_PCH_RULES = """
+# (brianlearn) objects.h, which every code object includes first, is parsed once as a precompiled
+# header (-include uses it; the object files are byte-identical to those compiled without it), and
+# each object's dependencies are written while it compiles (-MMD) instead of by a serial pass first
+PCH_OBJS = $(filter code_objects/%.o main.o network.o run.o,$(OBJS))
+objects.h.gch: objects.h synapses_classes.h network.h $(wildcard brianlib/*.h) makefile
+\t$(CXX) $(CXXFLAGS) -x c++-header objects.h -o objects.h.gch
+$(PCH_OBJS): %.o : %.cpp makefile | objects.h.gch
+\t$(CXX) $(CXXFLAGS) -include objects.h $< -o $@
+-include $(OBJS:.o=.d)
+"""
+_PCH_MARK = "# (brianlearn) objects.h"
+_CPP_RULE = "%.o : %.cpp makefile\n\t$(CXX) $(CXXFLAGS) $< -o $@"
+_DEPS_RULE = "make.deps: $(SRCS) $(H_SRCS)\n\t$(CXX) $(CXXFLAGS) -MM $(SRCS) > make.deps"
+_CXXFLAGS = re.compile(r"^(CXXFLAGS = .*?)\s*$", re.M)
+
+
+def faster_makefile(directory):
+    """Make Brian2's C++ standalone makefile compile the same objects in about half the time.
+
+    Brian2 compiles each code object separately, and parsing ``objects.h`` (the declarations of
+    every array, with ``<vector>``, ``<random>`` and the brianlib headers) is most of each file's
+    compile time: about 1 s of 1.2 s per code object here. Two changes:
+
+    - ``objects.h`` is compiled once as a precompiled header that every code object (and
+      ``main``, ``network``, ``run``) uses through ``-include``; a file then compiles in about
+      0.35 s. The object files are byte-identical. The header is an order-only prerequisite.
+    - Brian2 first runs the preprocessor over every source in one serial pass to write
+      ``make.deps`` (2 s for the demo, 5 s for the LIF network, before anything compiles); here
+      each object writes its own dependency file while it compiles (``-MMD -MP``). The targets
+      in those files also carry the ``code_objects/`` folder, which Brian2's ``make.deps`` omits,
+      so an object is rebuilt when a header it includes changes.
+
+    Measured here (2 cores): the demo network's first build 18 s -> 10 s, the LIF
+    equilibrium-propagation network's 25 s -> 13 s. Only Brian2's C++ standalone makefile is
+    changed (brian2cuda's is left alone); True when it was.
+    """
+    path = os.path.join(directory, "makefile")
+    if not os.path.exists(path) or not os.path.exists(os.path.join(directory, "objects.h")):
+        return False
+    with open(path) as f:
+        text = f.read()
+    if _PCH_MARK in text or _CPP_RULE not in text or _DEPS_RULE not in text or not _CXXFLAGS.search(text):
+        return False
+    text = text.replace(_DEPS_RULE, "make.deps: makefile\n\techo '# (brianlearn: dependencies in *.d)' > make.deps")
+    text = _CXXFLAGS.sub(lambda m: m.group(1) + " -MMD -MP", text, count=1)
+    with open(path, "w") as f:
+        f.write(text.rstrip("\n") + "\n" + _PCH_RULES)
+    return True
+
+
+def _remove(path):
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+
+
 def _project_files(directory):
     """The files a build uses: the makefile and its SRCS and H_SRCS (stale files are ignored)."""
     makefile = os.path.join(directory, "makefile")
@@ -269,6 +326,7 @@ def compile_cached(device, directory, force=False):
     try:
         device.build(directory=staging, compile=False, run=False)
         patch_network_loop(staging)
+        faster_makefile(staging)
         files = _file_hashes(staging)
         digest = _digest(files)
         stamp = os.path.join(directory, _STAMP)
@@ -290,6 +348,7 @@ def compile_cached(device, directory, force=False):
                     start = time.time()
                     device.compile_source(directory, compiler, debug=False, clean=False)
                     seconds = time.time() - start
+                    _remove(os.path.join(directory, "objects.h.gch"))  # (45 MB; rebuilt when needed)
                     with open(stamp, "w") as f:
                         json.dump({"digest": digest, "files": files}, f, indent=0, sort_keys=True)
     finally:

@@ -16,6 +16,7 @@ import re
 import numpy as np
 from brian2 import prefs
 
+from .buildcache import faster_makefile
 from .devices import DeviceConfig, resolve_device
 from ._version import __version__
 from .compiled import _ACTIVE, RunResult, _CompiledRun
@@ -97,6 +98,7 @@ def export_project(protocol, data, out, signals=None):
         device.build(directory=out, compile=False, run=False)
     finally:
         prefs.codegen.cpp.extra_compile_args_gcc = old
+    faster_makefile(out)
     _portable_makefile(os.path.join(out, "makefile"))
     b = run.builder
     manifest = {"protocol": protocol.label(), "n_samples": n, "config_hash": protocol.config_hash(),
