@@ -74,6 +74,8 @@ class Schedule:
 
     Examples
     --------
+    >>> from brian2 import ms
+    >>> from brianlearn import Phase, Schedule
     >>> s = Schedule([Phase('free', 20*ms, {'beta': 0}), Phase('clamped', 20*ms, {'beta': 1})])
     >>> s.trial_duration
     40. * msecond
