@@ -430,3 +430,41 @@ def test_generated_network_loop_reads_the_clock_once():
     if tuple(int(v) for v in brian2.__version__.split(".")[:2]) < (2, 10):
         assert "(brianlearn: once)" in text
     assert not patch_network_loop(BUILD_LOG[-1].directory)  # (already patched: nothing to do)
+
+
+@pytest.mark.cpp_standalone
+def test_faster_makefile_builds_the_same_objects():
+    """The build uses a precompiled objects.h and per-object dependency files
+    (`buildcache.faster_makefile`): a code object compiled through the precompiled header is
+    byte-identical to one compiled as Brian2's makefile does, and the dependency files name the
+    objects with their folder, so editing a header rebuilds the objects that include it."""
+    import shutil
+
+    from brianlearn.buildcache import faster_makefile
+
+    if shutil.which("g++") is None:
+        pytest.skip("the precompiled header is checked with g++")
+    p = Ticker(device="cpp_standalone", seed=0)
+    res = p.run_trials({"x": np.ones((2, 3))})
+    np.testing.assert_array_equal(res.records["g.c_b"], np.full((2, 3), 10))
+    d = BUILD_LOG[-1].directory
+    assert not faster_makefile(d)  # (already applied: nothing to do)
+    assert not os.path.exists(os.path.join(d, "objects.h.gch"))  # removed after the build (45 MB)
+    flags = subprocess.run(["make", "-s", "-f", "makefile", "-f", "-", "print-flags"], cwd=d, check=True,
+                           input="print-flags:\n\t@echo $(CXXFLAGS)\n", capture_output=True,
+                           text=True).stdout.split()
+    code = sorted(f for f in os.listdir(os.path.join(d, "code_objects")) if f.endswith(".cpp"))[0]
+    with open(os.path.join(d, "code_objects", code[:-4] + ".d")) as f:
+        deps = " ".join(f.read().replace("\\\n", " ").split())
+    assert deps.startswith(f"code_objects/{code[:-4]}.o: code_objects/{code} objects.h")
+    base = [c for c in flags if c not in ("-MMD", "-MP")]
+    subprocess.run(["g++", *base, "-x", "c++-header", "objects.h", "-o", "objects.h.gch"], cwd=d, check=True)
+    try:
+        for out, extra in (("plain.o", []), ("pch.o", ["-include", "objects.h"])):
+            subprocess.run(["g++", *base, *extra, os.path.join("code_objects", code), "-o", out], cwd=d, check=True)
+        with open(os.path.join(d, "plain.o"), "rb") as a, open(os.path.join(d, "pch.o"), "rb") as b:
+            assert a.read() == b.read()
+    finally:
+        for name in ("objects.h.gch", "plain.o", "pch.o"):
+            if os.path.exists(os.path.join(d, name)):
+                os.remove(os.path.join(d, name))

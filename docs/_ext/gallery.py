@@ -12,8 +12,6 @@ systems' pages use it).
 import importlib
 import os
 
-from sphinx.util.docutils import SphinxDirective
-
 from brianlearn.results import format_value, load_sections, ok_mark, section_figures
 
 __all__ = ["write_gallery", "section_rst", "setup"]
@@ -68,43 +66,49 @@ def write_gallery(path, folder=FIGURES):
     return path
 
 
-class ResultsDirective(SphinxDirective):
-    """``.. results:: SECTION [SECTION ...]``: the figures and rows of RESULTS.md sections."""
+def _directives():
+    """The directives (built here, so that rendering the gallery needs no Sphinx)."""
+    from sphinx.util.docutils import SphinxDirective
 
-    required_arguments = 1
-    optional_arguments = 20
+    class ResultsDirective(SphinxDirective):
+        """``.. results:: SECTION [SECTION ...]``: the figures and rows of RESULTS.md sections."""
 
-    def run(self):
-        sections = {sec["section"]: sec for sec in load_sections(FIGURES)}
-        lines = []
-        for name in self.arguments:
-            if name not in sections:
-                raise self.error(f"results: no section '{name}' in figures/results/ "
-                                 f"(known: {', '.join(sorted(sections))})")
-            lines += [f"**{sections[name]['title']}**", ""] + section_rst(sections[name], caption=False)
-        self.env.note_dependency(os.path.join(FIGURES, "RESULTS.md"))
-        return self.parse_text_to_nodes("\n".join(lines))
+        required_arguments = 1
+        optional_arguments = 20
+
+        def run(self):
+            sections = {sec["section"]: sec for sec in load_sections(FIGURES)}
+            lines = []
+            for name in self.arguments:
+                if name not in sections:
+                    raise self.error(f"results: no section '{name}' in figures/results/ "
+                                     f"(known: {', '.join(sorted(sections))})")
+                lines += [f"**{sections[name]['title']}**", ""] + section_rst(sections[name], caption=False)
+            self.env.note_dependency(os.path.join(FIGURES, "RESULTS.md"))
+            return self.parse_text_to_nodes("\n".join(lines))
 
 
-class BenchmarksDirective(SphinxDirective):
-    """``.. benchmarks::``: the throughput table of ``benchmarks/results.json`` (``brianlearn bench``)."""
+    class BenchmarksDirective(SphinxDirective):
+        """``.. benchmarks::``: the throughput table of ``benchmarks/results.json`` (``brianlearn bench``)."""
 
-    columns = ("system", "size", "implementation", "samples/s", "compile (s)", "max |diff|")
+        columns = ("system", "size", "implementation", "samples/s", "compile (s)", "max |diff|")
 
-    def run(self):
-        import json
+        def run(self):
+            import json
 
-        from brianlearn.benchmarks.bench import _fmt
+            from brianlearn.benchmarks.bench import _fmt
 
-        path = os.path.join(ROOT, "benchmarks", "results.json")
-        with open(path) as f:
-            results = json.load(f)
-        self.env.note_dependency(path)
-        lines = [_cell(results["header"]), "", ".. list-table::", "   :header-rows: 1", ""]
-        lines += ["   * - " + "\n     - ".join(_cell(c) for c in self.columns)]
-        for row in results["rows"]:
-            lines += ["   * - " + "\n     - ".join(_cell(_fmt(row[c])) for c in self.columns)]
-        return self.parse_text_to_nodes("\n".join(lines + [""]))
+            path = os.path.join(ROOT, "benchmarks", "results.json")
+            with open(path) as f:
+                results = json.load(f)
+            self.env.note_dependency(path)
+            lines = [_cell(results["header"]), "", ".. list-table::", "   :header-rows: 1", ""]
+            lines += ["   * - " + "\n     - ".join(_cell(c) for c in self.columns)]
+            for row in results["rows"]:
+                lines += ["   * - " + "\n     - ".join(_cell(_fmt(row[c])) for c in self.columns)]
+            return self.parse_text_to_nodes("\n".join(lines + [""]))
+
+    return ResultsDirective, BenchmarksDirective
 
 
 def _generate(app):
@@ -112,7 +116,8 @@ def _generate(app):
 
 
 def setup(app):
-    app.add_directive("results", ResultsDirective)
-    app.add_directive("benchmarks", BenchmarksDirective)
+    results, benchmarks = _directives()
+    app.add_directive("results", results)
+    app.add_directive("benchmarks", benchmarks)
     app.connect("builder-inited", _generate)
     return {"parallel_read_safe": True, "version": "1"}
