@@ -304,7 +304,7 @@ def _recorded_lif(beta, etas, rule="delta", nudging="seed", seed=0):
 
 
 @pytest.mark.cpp_standalone
-@pytest.mark.parametrize("nudging", ["constant", "seed"])
+@pytest.mark.parametrize("nudging", [pytest.param("constant", marks=pytest.mark.slow), "seed"])  # (27 s build)
 def test_lif_network_nudges_outputs_toward_targets(nudging):
     """A small LIF network (4 neurons per dimension): without learning the weights do not
     change; in the nudged phase the decoded outputs move toward the targets. With the seed's factor
@@ -386,6 +386,7 @@ def test_lif_network_acceptance():
     assert h[1] < 0.1 * h[0] and h[-1] < 0.8 * h[1], h  # falling with training
 
 
+@pytest.mark.slow  # (17 s; the engine, LCA and NSM runtime/standalone tests run by default)
 @pytest.mark.runtime
 @pytest.mark.cpp_standalone
 def test_runtime_and_cpp_standalone_agree(numpy_target):

@@ -207,6 +207,7 @@ def test_runtime_and_cpp_standalone_agree(numpy_target):
         np.testing.assert_allclose(getattr(rt, attr), getattr(cpp, attr), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.slow  # (19 s of build; the engine's OpenMP test runs by default)
 @pytest.mark.cpp_standalone
 def test_openmp_threads_give_the_same_weights():
     """NSM with its synapses (W, M and the summed recurrent input) on 2 OpenMP threads learns the

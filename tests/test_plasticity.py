@@ -136,6 +136,7 @@ def test_pair_stdp_reproduces_bi_poo_window_standalone():
     np.testing.assert_allclose(got, bi_poo_fit(table["dt_ms"]), rtol=1e-9)
 
 
+@pytest.mark.slow  # (15 s; the engine, LCA and NSM runtime/standalone tests run by default)
 @pytest.mark.runtime
 @pytest.mark.cpp_standalone
 def test_runtime_and_standalone_agree(numpy_target):
@@ -265,6 +266,7 @@ def test_rate_step_stimulus_matches_pairwise_sum_and_expectation(numpy_target):
     assert np.all(np.abs(mean - exact) < 4.5 * sem)
 
 
+@pytest.mark.slow  # (27 s; figures/plasticity_rate_difference.py measures the same at its size)
 @pytest.mark.cpp_standalone
 def test_stdp_follows_rate_difference_prediction():
     """The contrastive part (measured minus the Hebbian term) follows r_pre dr_post int(tau K): 400
