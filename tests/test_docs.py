@@ -15,6 +15,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")
 
 
+def _ext(name):
+    """A module of docs/_ext (the documentation's Sphinx extensions)."""
+    import importlib
+
+    sys.path.insert(0, os.path.join(DOCS, "_ext"))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.pop(0)
+
+
 def _autosummary_names():
     text = open(os.path.join(DOCS, "api.rst")).read()
     names = set()
@@ -31,12 +42,7 @@ def test_every_public_name_has_an_api_page():
 
 
 def test_gallery_has_every_section_with_its_figures(tmp_path):
-    sys.path.insert(0, os.path.join(DOCS, "_ext"))
-    try:
-        from gallery import write_gallery
-    finally:
-        sys.path.pop(0)
-    text = open(write_gallery(str(tmp_path / "gallery.rst"))).read()
+    text = open(_ext("gallery").write_gallery(str(tmp_path / "gallery.rst"))).read()
     sections = load_sections(os.path.join(ROOT, "figures"))
     assert len(sections) >= 10
     for sec in sections:
@@ -62,24 +68,16 @@ def test_results_sections_named_in_pages_exist():
 
 def test_offline_inventories_resolve_names(tmp_path):
     pytest.importorskip("sphinx")
-    sys.path.insert(0, os.path.join(DOCS, "_ext"))
-    try:
-        from offline_inventories import write_inventories
-    finally:
-        sys.path.pop(0)
     from sphinx.util.inventory import InventoryFile
 
-    mapping = write_inventories(str(tmp_path))
-    with open(mapping["sklearn"][1], "rb") as f:
-        inv = InventoryFile.load(f, mapping["sklearn"][0], os.path.join)
-    data = getattr(inv, "data", inv)
-    item = data["py:class"]["sklearn.decomposition.SparseCoder"]
-    uri = item.uri if hasattr(item, "uri") else item[2]
-    assert uri == ("https://scikit-learn.org/stable/modules/generated/sklearn.decomposition.SparseCoder.html"
+    mapping = _ext("offline_inventories").write_inventories(str(tmp_path))
+
+    def uri(project, name):
+        with open(mapping[project][1], "rb") as f:
+            inv = InventoryFile.load(f, mapping[project][0], os.path.join)
+        item = getattr(inv, "data", inv)["py:class"][name]
+        return item.uri if hasattr(item, "uri") else item[2]
+
+    assert uri("sklearn", "sklearn.decomposition.SparseCoder") == ("https://scikit-learn.org/stable/modules/generated/sklearn.decomposition.SparseCoder.html"
                    "#sklearn.decomposition.SparseCoder")
-    with open(mapping["brian2"][1], "rb") as f:
-        inv = InventoryFile.load(f, mapping["brian2"][0], os.path.join)
-    data = getattr(inv, "data", inv)
-    item = data["py:class"]["brian2.NeuronGroup"]
-    uri = item.uri if hasattr(item, "uri") else item[2]
-    assert uri.endswith("reference/brian2.groups.neurongroup.NeuronGroup.html#brian2.groups.neurongroup.NeuronGroup")
+    assert uri("brian2", "brian2.NeuronGroup").endswith("reference/brian2.groups.neurongroup.NeuronGroup.html#brian2.groups.neurongroup.NeuronGroup")
