@@ -195,11 +195,6 @@ def faster_makefile(directory):
     return True
 
 
-def _remove(path):
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(path)
-
-
 def _project_files(directory):
     """The files a build uses: the makefile and its SRCS and H_SRCS (stale files are ignored)."""
     makefile = os.path.join(directory, "makefile")
@@ -348,7 +343,8 @@ def compile_cached(device, directory, force=False):
                     start = time.time()
                     device.compile_source(directory, compiler, debug=False, clean=False)
                     seconds = time.time() - start
-                    _remove(os.path.join(directory, "objects.h.gch"))  # (45 MB; rebuilt when needed)
+                    with contextlib.suppress(FileNotFoundError):  # (45 MB; rebuilt when needed)
+                        os.remove(os.path.join(directory, "objects.h.gch"))
                     with open(stamp, "w") as f:
                         json.dump({"digest": digest, "files": files}, f, indent=0, sort_keys=True)
     finally:

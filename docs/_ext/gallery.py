@@ -32,6 +32,14 @@ def _cell(text):
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("`", "'") or " "
 
 
+def _list_table(header, rows, widths=None):
+    """reStructuredText lines of a ``list-table`` (cells given as text, already escaped)."""
+    out = [".. list-table::", "   :header-rows: 1"] + ([f"   :widths: {widths}"] if widths else []) + [""]
+    for cells in [header] + rows:
+        out += ["   * - " + "\n     - ".join(cells)]
+    return out + [""]
+
+
 def section_rst(sec, caption=True):
     """reStructuredText lines of one RESULTS.md section: caption, command, figures, rows."""
     out = []
@@ -41,12 +49,9 @@ def section_rst(sec, caption=True):
         out += [f"Command: ``{sec['command']}`` (run {sec['date']})", ""]
     for fig in section_figures(sec):
         out += [f".. image:: /../figures/{fig}", "   :width: 90%", f"   :alt: {fig}", ""]
-    out += [".. list-table::", "   :header-rows: 1", "   :widths: 50 25 20 5", "",
-            "   * - quantity", "     - measured", "     - paper / reference", "     - ok"]
-    for row in sec["rows"]:
-        out += [f"   * - {_cell(row['quantity'])}", f"     - {_cell(format_value(row['measured']))}",
-                f"     - {_cell(format_value(row.get('paper', '')))}", f"     - {ok_mark(row) or ' '}"]
-    return out + [""]
+    rows = [[_cell(row["quantity"]), _cell(format_value(row["measured"])),
+             _cell(format_value(row.get("paper", ""))), ok_mark(row) or " "] for row in sec["rows"]]
+    return out + _list_table(["quantity", "measured", "paper / reference", "ok"], rows, "50 25 20 5")
 
 
 def write_gallery(path, folder=FIGURES):
@@ -102,11 +107,9 @@ def _directives():
             with open(path) as f:
                 results = json.load(f)
             self.env.note_dependency(path)
-            lines = [_cell(results["header"]), "", ".. list-table::", "   :header-rows: 1", ""]
-            lines += ["   * - " + "\n     - ".join(_cell(c) for c in self.columns)]
-            for row in results["rows"]:
-                lines += ["   * - " + "\n     - ".join(_cell(_fmt(row[c])) for c in self.columns)]
-            return self.parse_text_to_nodes("\n".join(lines + [""]))
+            rows = [[_cell(_fmt(row[c])) for c in self.columns] for row in results["rows"]]
+            lines = [_cell(results["header"]), ""] + _list_table([_cell(c) for c in self.columns], rows)
+            return self.parse_text_to_nodes("\n".join(lines))
 
     return ResultsDirective, BenchmarksDirective
 
