@@ -1,12 +1,16 @@
 """
 Compile once: standalone build folders cached by a hash of the generated network.
 
-A build folder is named by a key made from the protocol's configuration, the device, the
-Brian2 version and the CPU (Brian2 compiles with ``-march=native``, so binaries are not
-portable). After Brian2 has generated the code into it, the generated sources and makefile
-are hashed; if the hash equals the one stamped after the last successful compilation and the
-binary is there, compilation is skipped. An unchanged network is therefore never recompiled,
-in the same process or a later one, and a changed network can never run a stale binary.
+A build folder belongs to one network: its name is the protocol's label, the device, a key made
+from the protocol's configuration, the Brian2 version and the CPU (Brian2 compiles with
+``-march=native``, so binaries are not portable), and a digest of the generated sources and
+makefile. Brian2 generates the project into a private staging folder; it is hashed there, and
+if the folder of that digest holds a successful build its binary runs with no compilation. A
+new digest (an edited model, say) gets a new folder, seeded from the last build of the same key
+so that ``make`` recompiles only the changed code objects. So an unchanged network is never
+recompiled, in the same process or a later one; a changed network never runs a stale binary;
+going back to an earlier version finds its build again; and two different networks never write
+into one folder, even when processes build them at the same moment.
 """
 
 import contextlib
@@ -38,7 +42,7 @@ class BuildInfo:
     Attributes
     ----------
     directory : str
-        The build folder.
+        The build folder (the key folder of `build_directory` and the digest).
     source_hash : str
         Hash of the generated sources and makefile.
     compiled : bool
@@ -47,7 +51,8 @@ class BuildInfo:
         Time spent compiling (0 when cached).
     changed : tuple of str
         Why the compiler ran: the generated files whose (normalised) content differs from the
-        last successful build in this folder, or a reason such as ``"no previous build"``.
+        last successful build of the same key (whose folder seeded this one), or a reason such
+        as ``"no previous build"``.
     """
 
     directory: str
@@ -82,7 +87,8 @@ def _cpu_id():
 
 
 def build_directory(label, config, device_name, root=None):
-    """The cache folder for a network described by ``config`` (a JSON-serialisable dict)."""
+    """The key folder of a network described by ``config`` (a JSON-serialisable dict): its builds
+    go to ``<key folder>-<digest of the generated project>`` (`compile_cached`)."""
     import brian2
 
     payload = json.dumps({"config": config, "device": device_name, "brian2": brian2.__version__,
@@ -304,52 +310,83 @@ def running(directory):
         yield alone
 
 
+def _latest_build(base, exclude):
+    """The folder of the newest successful build of key folder ``base`` other than ``exclude``, or None."""
+    parent, name = os.path.split(base)
+    builds = []
+    for entry in os.listdir(parent):
+        path = os.path.join(parent, entry)
+        if entry.startswith(name + "-") and path != exclude and os.path.exists(os.path.join(path, _STAMP)):
+            builds.append((os.path.getmtime(os.path.join(path, _STAMP)), path))
+    return max(builds)[1] if builds else None
+
+
+def _seed(source, directory):
+    """Copy the build of ``source`` (sources, objects, binary; time stamps kept) into ``directory``,
+    without its runs' results and data files, so that ``make`` there rebuilds only what differs."""
+    for rel in _walk(source):
+        top = rel.split(os.sep)[0]
+        if top.startswith(("results", "static_arrays", ".")) or rel.endswith(".gch"):
+            continue
+        dst = os.path.join(directory, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(os.path.join(source, rel), dst)
+
+
 def compile_cached(device, directory, force=False):
-    """Generate the project and compile it into ``directory`` unless the cached build matches.
+    """Generate the project and compile it into the build folder of its digest, unless it holds a build.
 
     ``device`` is the active Brian2 standalone device with its network already run
-    (``build_on_run=False``). Safe under concurrency (processes or Dask workers on one machine
-    asking for the same network): the project is generated into a private staging folder and
-    hashed there; under the folder's lock, an unchanged project only renews its data files
-    (atomically) and a changed one waits for the runs of the old binary, then moves in and
-    compiles. So each network compiles once, and no run ever sees half-written files.
+    (``build_on_run=False``); ``directory`` is the key folder of `build_directory`: the build
+    goes to ``<directory>-<digest>`` (module docstring). Safe under concurrency (processes or
+    Dask workers on one machine): the project is generated into a private staging folder and
+    hashed there; under the build folder's lock, a cached build only renews its data files
+    (atomically: a run starting at that moment reads the old file or the new one), and a new one
+    is compiled once while the others wait for it and then reuse it.
     """
     from brian2.codegen.cpp_prefs import get_compiler_and_args
 
-    os.makedirs(directory, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".generate-", dir=directory)
+    parent = os.path.dirname(directory)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".generate-", dir=parent)
+    target = directory
     try:
         device.build(directory=staging, compile=False, run=False)
         patch_network_loop(staging)
         faster_makefile(staging)
         files = _file_hashes(staging)
         digest = _digest(files)
-        stamp = os.path.join(directory, _STAMP)
-        binary = os.path.join(directory, "main")
-        with FileLock(os.path.join(directory, ".lock")):
+        target = f"{directory}-{digest[:12]}"
+        os.makedirs(target, exist_ok=True)
+        stamp = os.path.join(target, _STAMP)
+        with FileLock(os.path.join(target, ".lock")):
             previous = _read_stamp(stamp)
-            cached = (not force and previous is not None and os.path.exists(binary)
+            cached = (not force and previous is not None and os.path.exists(os.path.join(target, "main"))
                       and previous.get("digest") == digest)
             seconds, changed = 0.0, ()
             if cached:
-                _move_in(staging, directory, only="static_arrays")
+                _move_in(staging, target, only="static_arrays")
             else:
-                changed = ("forced",) if force else _changes(previous, files)
-                with _folder_lock(directory, shared=False):  # (waits for runs of the old binary)
+                with _folder_lock(target, shared=False):  # (a forced rebuild waits for running binaries)
                     if os.path.exists(stamp):
                         os.remove(stamp)
-                    _move_in(staging, directory)
+                    source = None if force or previous is not None else _latest_build(directory, target)
+                    if source is not None:
+                        _seed(source, target)
+                        previous = _read_stamp(os.path.join(source, _STAMP))
+                    changed = ("forced",) if force else _changes(previous, files)
+                    _move_in(staging, target)
                     compiler, _ = get_compiler_and_args()
                     start = time.time()
-                    device.compile_source(directory, compiler, debug=False, clean=False)
+                    device.compile_source(target, compiler, debug=False, clean=False)
                     seconds = time.time() - start
                     with contextlib.suppress(FileNotFoundError):  # (45 MB; rebuilt when needed)
-                        os.remove(os.path.join(directory, "objects.h.gch"))
+                        os.remove(os.path.join(target, "objects.h.gch"))
                     with open(stamp, "w") as f:
                         json.dump({"digest": digest, "files": files}, f, indent=0, sort_keys=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        device.project_dir = directory  # (runs, run-argument files and results live here)
-    info = BuildInfo(directory, digest, not cached, seconds, changed)
+        device.project_dir = target  # (runs, run-argument files and results live here)
+    info = BuildInfo(target, digest, not cached, seconds, changed)
     BUILD_LOG.append(info)
     return info

@@ -66,10 +66,11 @@ def build_cached(label, config_dict, config):
     """Compile the project Brian2's device has recorded; returns ``(directory, BuildInfo)``.
 
     The folder is ``build_directory(label, config_dict, ...)`` below the cache root of the
-    `DeviceConfig` ``config``; an unchanged project is not recompiled.
+    `DeviceConfig` ``config``, followed by the digest of the generated project; an unchanged
+    project is not recompiled.
     """
-    directory = build_directory(label, config_dict, config.name, config.directory)
-    return directory, compile_cached(get_device(), directory)
+    info = compile_cached(get_device(), build_directory(label, config_dict, config.name, config.directory))
+    return info.directory, info
 
 
 def require_runnable(config, directory):

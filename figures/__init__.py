@@ -27,6 +27,7 @@ EXPERIMENTS = {
     "eqprop": ("eqprop_rate", "eqprop_lif"),
     "plasticity": ("plasticity_window", "plasticity_frequency", "plasticity_fit_trains", "plasticity_triplets",
                    "plasticity_rate_difference"),
+    "sweep": ("sweep_eqprop_rate",),
 }
 
 #: ``brianlearn build NAME`` -> the module defining ``example_network``

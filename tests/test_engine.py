@@ -22,6 +22,7 @@ class Ticker(Protocol):
 
     name = "ticker"
     trial_signal_defaults = {"lr": 1.0}
+    end_a = "c_a = count"  # (what the end of phase a stores)
 
     def __init__(self, **kwds):
         super().__init__(**kwds)
@@ -44,7 +45,7 @@ class Ticker(Protocol):
                         namespace={})
         b.add(g)
         b.data("x", ended=True)
-        b.on_phase_end(g, "a", "c_a = count")
+        b.on_phase_end(g, "a", self.end_a)
         b.on_phase_end(g, "b", "c_b = count")
         b.on_trial_end(g, "w += data_x_ended(t, i)", gate="trial_ended(t) * trial_lr_ended(t)", order=1)
         b.trial_signal("lr", ended=True)
@@ -53,6 +54,15 @@ class Ticker(Protocol):
         b.record(g, "c_a")
         b.record(g, "c_b")
         b.add(StateMonitor(g, "beta", record=[0], clock=b.clock, when="start", name="beta_mon"))
+
+class EditedTicker(Ticker):
+    """`Ticker` with one statement edited, claiming Ticker's configuration (same key folder)."""
+
+    end_a = "c_a = count + 100"  # (one code object changes, nothing else)
+
+    def config_dict(self, n_trials):
+        return dict(Ticker.config_dict(self, n_trials), protocol=Ticker.__module__ + ".Ticker")
+
 
 
 DEVICES = [pytest.param("runtime", marks=pytest.mark.runtime),
@@ -176,28 +186,54 @@ def test_brian2_include_dir_leak_does_not_force_a_recompilation():
 
 
 @pytest.mark.cpp_standalone
-def test_edited_network_in_same_build_folder_is_recompiled():
-    """A code change that the configuration does not reflect (e.g. an edited model file) lands
-    in the same build folder; the source hash catches it, so no stale binary runs."""
-
-    class Edited(Ticker):
-        def config_dict(self, n_trials):  # claims to be Ticker: same build folder
-            return dict(Ticker.config_dict(self, n_trials), protocol=Ticker.__module__ + ".Ticker")
-
-        def build_network(self, b):
-            super().build_network(b)
-            g = [o for o in b.objects if o.name == "g"][0]
-            b.on_phase_end(g, "a", "c_a = c_a + 100", order=1)
-
+def test_edited_network_builds_in_a_folder_of_its_own_incrementally(tmp_path, monkeypatch):
+    """A code change that the configuration does not reflect (e.g. an edited model file) has the
+    same key but another digest: it builds in a folder of its own, seeded from the first build so
+    that only the changed code object is recompiled, and no stale binary runs."""
+    monkeypatch.setenv("BRIANLEARN_CACHE", str(tmp_path))  # (an empty cache: both builds happen here)
     X = np.ones((4, 3))
     Ticker(device="cpp_standalone").run_trials({"x": X})
     first = BUILD_LOG[-1]
-    res = Edited(device="cpp_standalone").run_trials({"x": X})
-    assert BUILD_LOG[-1].directory == first.directory and BUILD_LOG[-1].compiled is True
-    assert any(f.startswith("code_objects/g_end_a") for f in BUILD_LOG[-1].changed)  # says why
+    res = EditedTicker(device="cpp_standalone").run_trials({"x": X})
+    edited = BUILD_LOG[-1]
+    assert edited.compiled is True and edited.directory != first.directory
+    assert edited.directory.rsplit("-", 1)[0] == first.directory.rsplit("-", 1)[0]  # (same key)
+    assert any(f.startswith("code_objects/g_end_a") for f in edited.changed)  # says why
+    def objects(build):  # object file -> modification time
+        folder = os.path.join(build.directory, "code_objects")
+        return {f: os.path.getmtime(os.path.join(folder, f)) for f in os.listdir(folder) if f.endswith(".o")}
+
+    before, after = objects(first), objects(edited)
+    rebuilt = sorted(f for f in after if before.get(f) != after[f])
+    assert rebuilt and len(rebuilt) < len(after) / 2, rebuilt  # (make was incremental: the rest were reused)
+    assert all(f.startswith("g_end_a") for f in rebuilt), rebuilt
     np.testing.assert_array_equal(res.records["g.c_a"], 104)
-    Ticker(device="cpp_standalone").run_trials({"x": X})  # and back: recompiled again, correct
-    assert BUILD_LOG[-1].compiled is True
+    res = Ticker(device="cpp_standalone").run_trials({"x": X})  # and back: the first build, correct
+    assert BUILD_LOG[-1].compiled is False and BUILD_LOG[-1].directory == first.directory
+    np.testing.assert_array_equal(res.records["g.c_a"], 4)
+
+
+@pytest.mark.cpp_standalone
+def test_processes_racing_for_one_key_compile_once_per_network(tmp_path):
+    """Three processes start at once on an empty cache: two ask for Ticker, one for the edited
+    Ticker (same key folder). Each network is compiled once, into its own folder; the second
+    Ticker process reuses the first one's build; every result is that of its own network."""
+    script = ("import sys; sys.path.insert(0, %r); import numpy as np, test_engine as t; "
+              "p = getattr(t, sys.argv[1])(device='cpp_standalone'); r = p.run_trials({'x': np.ones((4, 3))}); "
+              "print('BUILD', p.build_info_.compiled, p.build_info_.directory, int(r.records['g.c_a'].min()), "
+              "int(r.records['g.c_a'].max()))" % os.path.dirname(__file__))
+    env = dict(os.environ, BRIANLEARN_CACHE=str(tmp_path))
+    procs = [subprocess.Popen([sys.executable, "-c", script, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env) for name in ("Ticker", "EditedTicker", "Ticker")]
+    builds = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+        builds.append(next(line.split()[1:] for line in out.splitlines() if line.startswith("BUILD ")))
+    (c1, d1, *v1), (ce, de, *ve), (c2, d2, *v2) = builds
+    assert d1 == d2 != de and de.rsplit("-", 1)[0] == d1.rsplit("-", 1)[0]  # (same key, two folders)
+    assert sorted([c1, c2]) == ["False", "True"] and ce == "True"
+    assert v1 == v2 == ["4", "4"] and ve == ["104", "104"]
 
 
 @pytest.mark.cpp_standalone

@@ -185,3 +185,55 @@ def test_cross_validate_under_the_dask_joblib_backend_matches_serial():
         with joblib.parallel_backend("dask"):
             got = cross_validate(est, Xtr, Ytr, cv=3, scoring="neg_mean_squared_error", n_jobs=-1)["test_score"]
     np.testing.assert_array_equal(got, ref)
+
+
+def _travelling_estimators():
+    """One small instance of every brianlearn estimator (cpp_standalone where it simulates), its data
+    and a scorer."""
+    from brian2 import second
+
+    from brianlearn import AnalogNSM, ContrastiveDemo, SpikingDictionaryLearning, SpikingLCA, SpikingNSM
+    from brianlearn.protocols.demo import teacher_task
+
+    rng = np.random.default_rng(3)
+    Xpos = rng.random((16, 6))
+    Xnsm = rng.normal(size=(16, 5))
+    D = np.abs(rng.normal(size=(4, 6)))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    Xd, Yd, _ = teacher_task(8, seed=1)
+    cpp = dict(device="cpp_standalone")
+
+    def lca_score(est, X, y=None):
+        return -est.objective(X, est.transform(X))
+
+    return {
+        "ContrastiveDemo": (ContrastiveDemo(eta=4e-3 * second**2, window=4 * ms, settle=1 * ms, dt=0.5 * ms, seed=0,
+                                            **cpp), Xd, Yd, None),
+        "SpikingDictionaryLearning": (SpikingDictionaryLearning(n_components=4, phase_duration=20, dt=1 / 16,
+                                                                chunk_size=4, seed=0, **cpp), Xpos, None, None),
+        "SpikingNSM": (SpikingNSM(n_components=3, lam1=0.05, eta=0.05, duration=5, dt=0.25, chunk_size=8, seed=0,
+                                  **cpp), Xnsm, None, None),
+        "AnalogNSM": (AnalogNSM(n_components=3, lam1=0.05, eta=0.05, duration=5, dt=0.1, seed=0), Xnsm, None, None),
+        "SpikingLCA": (SpikingLCA(D, lam=0.05, duration=5, dt=0.1, **cpp), Xpos, None, lca_score),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["ContrastiveDemo", "SpikingDictionaryLearning", "SpikingNSM", "AnalogNSM",
+                                  "SpikingLCA"])
+def test_every_estimator_travels_to_worker_processes(name):
+    """What the EP tests above check, for every other estimator: fitted, it pickles with no Brian2
+    object in its state; `cross_validate` in 2 processes gives the serial run's scores exactly."""
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_validate
+
+    est, X, y, scoring = _travelling_estimators()[name]
+    fitted = clone(est).fit(X) if y is None else clone(est).fit(X, y)
+    blob = pickle.dumps(fitted)
+    modules = {arg.split()[0] for op, arg, _ in pickletools.genops(blob)
+               if op.name in ("GLOBAL", "STACK_GLOBAL") and isinstance(arg, str)}
+    assert not any(m.startswith("brian2") for m in modules), sorted(modules)
+    one = cross_validate(est, X, y, cv=2, n_jobs=1, scoring=scoring)["test_score"]
+    two = cross_validate(est, X, y, cv=2, n_jobs=2, scoring=scoring)["test_score"]
+    assert np.all(np.isfinite(one))
+    np.testing.assert_array_equal(two, one)
