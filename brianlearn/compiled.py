@@ -54,12 +54,38 @@ def release_all(keep=None):
     _ACTIVE[0] = None
 
 
+#: `_freeze_long_lived`: the (type, name) of the Brian2 objects alive at the first `take_device`
+#: (its singletons: default clocks, the magic network), and whether it has frozen the long-lived objects
+_FREEZE = {"baseline": None, "frozen": False}
+
+
+def _freeze_long_lived():
+    """Once per process, at the second network and only when no Brian2 object but its singletons
+    is alive: move the objects alive now (modules, and the caches that Brian2's and SymPy's code
+    generation filled while building the first network) out of the garbage collector's view
+    (`gc.freeze`). The full collections of `take_device` then take ~1 ms instead of ~0.1 s and
+    code generation runs without collector passes over them: a warm fit's fixed cost falls by
+    about half. Frozen objects are still freed by reference counting; only reference cycles among
+    them would no longer be collected, which is why this happens once, with no network alive."""
+    from brian2.core.names import Nameable
+
+    if _FREEZE["frozen"]:
+        return
+    alive = sorted((type(r()).__name__, r().name) for r in Nameable.__instances__() if r() is not None)
+    if _FREEZE["baseline"] is None:
+        _FREEZE["baseline"] = alive
+    elif alive == _FREEZE["baseline"]:
+        gc.freeze()
+        _FREEZE["frozen"] = True
+
+
 def take_device(config, keep=None):
     """Activate ``config``'s device for a new network (see the module docstring)."""
     release_all(keep)
     gc.collect()
     activate(config)  # (reinit: the device lets go of the old code objects)
     gc.collect()
+    _freeze_long_lived()
 
 
 def build_cached(label, config_dict, config):

@@ -164,6 +164,27 @@ def test_unchanged_network_is_not_recompiled(tmp_path):
     assert f"COMPILED False {BUILD_LOG[-1].directory}" in out.stdout, out.stdout
 
 
+
+@pytest.mark.cpp_standalone
+def test_long_lived_objects_are_frozen_once_at_the_second_network():
+    """A fresh process: no freeze at the first network; at the second, with no Brian2 object alive
+    but the singletons, the long-lived objects leave the collector's view (the full collections
+    of take_device become cheap); later runs are unchanged: cached, same records."""
+    script = ("import gc, sys; sys.path.insert(0, %r); import numpy as np, test_engine as t; "
+              "from brianlearn.compiled import _FREEZE; "
+              "run = lambda: t.Ticker(device='cpp_standalone').run_trials({'x': np.ones((4, 3))}); "
+              "a = run(); print('FIRST', gc.get_freeze_count(), _FREEZE['frozen']); "
+              "b = run(); c = run(); "
+              "print('LATER', gc.get_freeze_count(), _FREEZE['frozen'], "
+              "bool((a.records['g.c_a'] == c.records['g.c_a']).all()), t.BUILD_LOG[-1].compiled)"
+              % os.path.dirname(__file__))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ)
+    assert out.returncode == 0, out.stderr[-2000:]
+    first = next(line.split() for line in out.stdout.splitlines() if line.startswith("FIRST"))
+    later = next(line.split() for line in out.stdout.splitlines() if line.startswith("LATER"))
+    assert first[1:] == ["0", "False"]
+    assert int(later[1]) > 10_000 and later[2:] == ["True", "True", "False"]
+
 @pytest.mark.cpp_standalone
 def test_brian2_include_dir_leak_does_not_force_a_recompilation():
     """Brian2's Cython availability check appends ``brian2/synapses`` to the include-dirs
