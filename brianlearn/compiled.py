@@ -71,7 +71,9 @@ def _freeze_long_lived():
 
     if _FREEZE["frozen"]:
         return
-    alive = sorted((type(r()).__name__, r().name) for r in Nameable.__instances__() if r() is not None)
+    objects = [ref() for ref in Nameable.__instances__()]
+    alive = sorted((type(o).__name__, o.name) for o in objects if o is not None)
+    del objects
     if _FREEZE["baseline"] is None:
         _FREEZE["baseline"] = alive
     elif alive == _FREEZE["baseline"]:
