@@ -55,6 +55,20 @@ class Ticker(Protocol):
         b.record(g, "c_b")
         b.add(StateMonitor(g, "beta", record=[0], clock=b.clock, when="start", name="beta_mon"))
 
+def _python(code, *args, env=None):
+    """A fresh Python process running ``code`` with this folder on its path (``import test_engine``)."""
+    code = f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); {code}"
+    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env or os.environ)
+
+
+def _tagged(proc):
+    """``{tag: [fields]}`` of the lines ``proc`` printed as ``TAG field field ...``, once it succeeded."""
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-2000:]
+    return {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+
+
 class EditedTicker(Ticker):
     """`Ticker` with one statement edited, claiming Ticker's configuration (same key folder)."""
 
@@ -156,12 +170,10 @@ def test_unchanged_network_is_not_recompiled(tmp_path):
     assert len(BUILD_LOG) == n + 1 and BUILD_LOG[-1].compiled is False
     assert p.build_info_.compiled is False
     # a later process finds the same build folder and does not compile either
-    script = ("import numpy as np, sys; sys.path.insert(0, %r); from test_engine import Ticker; "
-              "p = Ticker(device='cpp_standalone'); p.run_trials({'x': np.ones((4, 3))}); "
-              "print('COMPILED', p.build_info_.compiled, p.build_info_.directory, p.build_info_.changed)" % os.path.dirname(__file__))
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ)
-    assert out.returncode == 0, out.stderr
-    assert f"COMPILED False {BUILD_LOG[-1].directory}" in out.stdout, out.stdout
+    out = _tagged(_python("import numpy as np; from test_engine import Ticker; p = Ticker(device='cpp_standalone'); "
+                          "p.run_trials({'x': np.ones((4, 3))}); "
+                          "print('COMPILED', p.build_info_.compiled, p.build_info_.directory)"))
+    assert out["COMPILED"] == ["False", BUILD_LOG[-1].directory]
 
 
 
@@ -170,20 +182,15 @@ def test_long_lived_objects_are_frozen_once_at_the_second_network():
     """A fresh process: no freeze at the first network; at the second, with no Brian2 object alive
     but the singletons, the long-lived objects leave the collector's view (the full collections
     of take_device become cheap); later runs are unchanged: cached, same records."""
-    script = ("import gc, sys; sys.path.insert(0, %r); import numpy as np, test_engine as t; "
-              "from brianlearn.compiled import _FREEZE; "
-              "run = lambda: t.Ticker(device='cpp_standalone').run_trials({'x': np.ones((4, 3))}); "
-              "a = run(); print('FIRST', gc.get_freeze_count(), _FREEZE['frozen']); "
-              "b = run(); c = run(); "
-              "print('LATER', gc.get_freeze_count(), _FREEZE['frozen'], "
-              "bool((a.records['g.c_a'] == c.records['g.c_a']).all()), t.BUILD_LOG[-1].compiled)"
-              % os.path.dirname(__file__))
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ)
-    assert out.returncode == 0, out.stderr[-2000:]
-    first = next(line.split() for line in out.stdout.splitlines() if line.startswith("FIRST"))
-    later = next(line.split() for line in out.stdout.splitlines() if line.startswith("LATER"))
-    assert first[1:] == ["0", "False"]
-    assert int(later[1]) > 10_000 and later[2:] == ["True", "True", "False"]
+    out = _tagged(_python(
+        "import gc; import numpy as np, test_engine as t; from brianlearn.compiled import _FREEZE; "
+        "run = lambda: t.Ticker(device='cpp_standalone').run_trials({'x': np.ones((4, 3))}); "
+        "a = run(); print('FIRST', gc.get_freeze_count(), _FREEZE['frozen']); b = run(); c = run(); "
+        "print('LATER', gc.get_freeze_count(), _FREEZE['frozen'], "
+        "bool((a.records['g.c_a'] == c.records['g.c_a']).all()), t.BUILD_LOG[-1].compiled)"))
+    assert out["FIRST"] == ["0", "False"]
+    assert int(out["LATER"][0]) > 10_000 and out["LATER"][1:] == ["True", "True", "False"]
+
 
 @pytest.mark.cpp_standalone
 def test_brian2_include_dir_leak_does_not_force_a_recompilation():
@@ -239,18 +246,12 @@ def test_processes_racing_for_one_key_compile_once_per_network(tmp_path):
     """Three processes start at once on an empty cache: two ask for Ticker, one for the edited
     Ticker (same key folder). Each network is compiled once, into its own folder; the second
     Ticker process reuses the first one's build; every result is that of its own network."""
-    script = ("import sys; sys.path.insert(0, %r); import numpy as np, test_engine as t; "
-              "p = getattr(t, sys.argv[1])(device='cpp_standalone'); r = p.run_trials({'x': np.ones((4, 3))}); "
-              "print('BUILD', p.build_info_.compiled, p.build_info_.directory, int(r.records['g.c_a'].min()), "
-              "int(r.records['g.c_a'].max()))" % os.path.dirname(__file__))
     env = dict(os.environ, BRIANLEARN_CACHE=str(tmp_path))
-    procs = [subprocess.Popen([sys.executable, "-c", script, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=env) for name in ("Ticker", "EditedTicker", "Ticker")]
-    builds = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err[-2000:]
-        builds.append(next(line.split()[1:] for line in out.splitlines() if line.startswith("BUILD ")))
+    procs = [_python("import numpy as np, test_engine as t; p = getattr(t, sys.argv[1])(device='cpp_standalone'); "
+                     "r = p.run_trials({'x': np.ones((4, 3))}); print('BUILD', p.build_info_.compiled, "
+                     "p.build_info_.directory, int(r.records['g.c_a'].min()), int(r.records['g.c_a'].max()))",
+                     name, env=env) for name in ("Ticker", "EditedTicker", "Ticker")]
+    builds = [_tagged(proc)["BUILD"] for proc in procs]
     (c1, d1, *v1), (ce, de, *ve), (c2, d2, *v2) = builds
     assert d1 == d2 != de and de.rsplit("-", 1)[0] == d1.rsplit("-", 1)[0]  # (same key, two folders)
     assert sorted([c1, c2]) == ["False", "True"] and ce == "True"
