@@ -22,9 +22,10 @@ __all__ = ["EXPERIMENTS", "EXAMPLES", "get_experiment", "run_experiment", "examp
 EXPERIMENTS = {
     "demo": ("demo",),
     "lca": ("lca_convergence",),
-    "dictionary": ("dictionary_tuning", "dictionary_learning", "dictionary_symmetry", "dictionary_rasters"),
+    "dictionary": ("dictionary_tuning", "dictionary_learning", "dictionary_symmetry", "dictionary_rasters",
+                   "dictionary_digits"),
     "nsm": ("nsm_solver_check", "nsm_training", "nsm_sparse_features", "nsm_manifold"),
-    "eqprop": ("eqprop_rate", "eqprop_lif"),
+    "eqprop": ("eqprop_tuning", "eqprop_rate", "eqprop_lif"),
     "plasticity": ("plasticity_window", "plasticity_frequency", "plasticity_fit_trains", "plasticity_triplets",
                    "plasticity_rate_difference"),
     "sweep": ("sweep_eqprop_rate",),
