@@ -34,10 +34,10 @@ import numpy as np
 from brian2 import ms
 
 from brianlearn.datasets.regression import regression_task
+from brianlearn.figures._parallel import parallel_map
 from brianlearn.figures._plotting import plt
 from brianlearn.figures.eqprop_rate import curves_figure, prediction_figure
-from brianlearn.protocols.eqprop import EquilibriumPropagation, LIFEPNetwork, linear_baseline
-from brianlearn.protocols.eqprop_lif import default_etas
+from brianlearn.protocols.eqprop import EquilibriumPropagation, LIFEPNetwork, default_etas, linear_baseline
 from brianlearn.results import experiment_checkpoint, figure_main, mean_range, record_results, sized
 
 __all__ = ["run"]
@@ -58,7 +58,9 @@ VARIANTS = (("chl", "seed"), ("delta", "seed"), ("chl", "constant"), ("delta", "
 N_SEEDS = 3
 
 
-def _fit(rule, nudging, seed, quick, device, progress, anneal, net_kw):
+def _fit(args):
+    """One fit: ``(rule, nudging, seed, quick, device, progress, anneal, net_kw) -> (estimator, data)``."""
+    rule, nudging, seed, quick, device, progress, anneal, net_kw = args
     epochs = EPOCHS_QUICK if quick else EPOCHS_FULL
     Xtr, Ytr, Xte, Yte = regression_task(N_TRAIN, N_TEST, seed=seed)
     net = EquilibriumPropagation(hidden=(HIDDEN,), neuron="lif", rule=rule, nudging=nudging, seed=seed,
@@ -77,9 +79,10 @@ def late_and_early(val):
     return float(np.mean(val[-q:])), float(np.mean(val[:q])), val[-q:]
 
 
-def run(out="figures", quick=True, seed=0, device=None, progress=False, anneal=0.1, **net_kw):
-    """Train the LIF network in its four variants (rule x nudging), three seeds each; learning
-    curves, predictions and rasters of seed 003's model; results rows. Returns the numbers."""
+def run(out="figures", quick=True, seed=0, device=None, progress=False, anneal=0.1, n_jobs=None, **net_kw):
+    """Train the LIF network in its four variants (rule x nudging), three seeds each (in ``n_jobs``
+    processes, default one per core); learning curves, predictions and rasters of seed 003's
+    model; results rows. Returns the numbers."""
     epochs = EPOCHS_QUICK if quick else EPOCHS_FULL
     if not quick and "eta" not in net_kw:
         net_kw["eta"] = tuple(FULL_ETA_FACTOR * e for e in default_etas(2))
@@ -87,21 +90,19 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False, anneal=0
     seeds = [seed + k for k in range(N_SEEDS)]
     start = time.time()
     res = {"histories": {}, "late": {}, "early": {}, "spread": {}}
-    first = None
-    for rule, nudging in variants:
-        for s in seeds:
-            net, data = _fit(rule, nudging, s, quick, device, progress, anneal, net_kw)
-            val = net.history_["val_mse"]
-            late, early, tail = late_and_early(val)
-            key = (rule, nudging)
-            res["histories"].setdefault(key, []).append(net.history_)
-            res["late"].setdefault(key, []).append(late)
-            res["early"].setdefault(key, []).append(early)
-            res["spread"].setdefault(key, []).append((float(tail.min()), float(tail.max())))
-            print(f"eqprop LIF {rule}/{nudging} seed {s}: held-out MSE {val[0]:.3g} -> late-phase mean {late:.3g} "
-                  f"(last quarter {tail.min():.3g} - {tail.max():.3g})", flush=True)
-            if first is None:
-                first = (net, data)
+    jobs = [(rule, nudging, s, quick, device, progress, anneal, net_kw) for rule, nudging in variants for s in seeds]
+    fits = parallel_map(_fit, jobs, n_jobs)
+    for (rule, nudging, s, *_), (net, _) in zip(jobs, fits):
+        val = net.history_["val_mse"]
+        late, early, tail = late_and_early(val)
+        key = (rule, nudging)
+        res["histories"].setdefault(key, []).append(net.history_)
+        res["late"].setdefault(key, []).append(late)
+        res["early"].setdefault(key, []).append(early)
+        res["spread"].setdefault(key, []).append((float(tail.min()), float(tail.max())))
+        print(f"eqprop LIF {rule}/{nudging} seed {s}: held-out MSE {val[0]:.3g} -> late-phase mean {late:.3g} "
+              f"(last quarter {tail.min():.3g} - {tail.max():.3g})", flush=True)
+    first = fits[0]
     res["seconds"] = time.time() - start
     net, (Xtr, Ytr, Xte, Yte) = first
     res["linear"] = linear_baseline(Xtr, Ytr, Xte, Yte)

@@ -25,13 +25,24 @@ from brianlearn.estimator import CompiledNetworkMixin
 from brianlearn.validation import TIME_UNIT, check_int, check_quantity, check_scalar
 
 from .eqprop_layers import RULES
-from .eqprop_lif import LIFEPNetwork, default_etas
+from .eqprop_lif import LIFEPNetwork
 from .eqprop_rate import RateEPNetwork
 from .eqprop_reference import (RateEPReference, backprop_baseline, check_targets, check_xy, layer_etas,
                                linear_baseline, mse)
 
 __all__ = ["EquilibriumPropagation", "RateEPNetwork", "LIFEPNetwork", "RateEPReference", "two_link_arm",
-           "regression_task", "linear_baseline", "backprop_baseline", "mse"]
+           "regression_task", "linear_baseline", "backprop_baseline", "mse", "default_etas", "DEFAULT_ETAS"]
+
+#: default learning rates, (neuron, rule) -> (every hidden layer's weights, the output layer's):
+#: chosen on a validation set by ``figures/eqprop_tuning.py`` (its rows in RESULTS.md)
+DEFAULT_ETAS = {("rate", "chl"): (0.1, 0.05), ("rate", "delta"): (0.1, 0.05),
+                ("lif", "chl"): (0.003, 0.0015), ("lif", "delta"): (0.003, 0.0015)}
+
+
+def default_etas(n_layers, neuron="lif", rule="chl"):
+    """The default learning rates (per weight layer) of an EP network of ``n_layers`` weight layers."""
+    hidden, output = DEFAULT_ETAS[neuron, rule]
+    return [hidden] * (n_layers - 1) + [output]
 
 #: time step of the rate network (Euler steps of eps = 0.5 in units of tau = TIME_UNIT)
 RATE_DT = 0.5 * TIME_UNIT
@@ -181,7 +192,7 @@ class EquilibriumPropagation(CompiledNetworkMixin, RegressorMixin, BaseEstimator
         beta = check_scalar("beta (a positive number)", beta, minimum=0, strict=True)
         sizes = (n_in,) + hidden + (n_out,)
         L = len(sizes) - 1
-        default = [0.1] * (L - 1) + [0.05] if self.neuron == "rate" else default_etas(L)
+        default = default_etas(L, self.neuron, rule)
         etas = layer_etas(default if self.eta is None else self.eta, L)
         free = _duration("free_duration", self.free_duration)
         nudged = _duration("nudged_duration", self.nudged_duration)

@@ -39,12 +39,7 @@ from brianlearn.schedule import Phase, Schedule
 
 from .eqprop_layers import EPNetwork
 
-__all__ = ["LIFEPNetwork", "default_etas", "lif_drive"]
-
-
-def default_etas(n_layers):
-    """Default learning rates of the LIF network (per weight layer)."""
-    return [0.003] * (n_layers - 1) + [0.0015]
+__all__ = ["LIFEPNetwork", "lif_drive"]
 
 
 def _model(name):

@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import r2_score
 
-from brianlearn.datasets.regression import arm_targets, regression_task, two_link_arm
+from brianlearn.datasets.regression import arm_targets, regression_task, regression_validation, two_link_arm
 from brianlearn.protocols.eqprop import EquilibriumPropagation
 from brianlearn.protocols.eqprop_reference import (RateEPReference, backprop_baseline, hard_sigmoid,
                                                    linear_baseline, mse)
@@ -28,6 +28,29 @@ def test_two_link_arm_is_the_arm_end_point():
         two_link_arm(0)
     with pytest.raises(ValueError, match=r"X \(phi, theta\) must have shape \(n, 2\)"):
         arm_targets(np.zeros((3, 3)))
+
+
+def test_validation_set_is_an_independent_draw():
+    """The validation set that chooses the learning rates shares no sample with the training and
+    held-out sets of the same seed, is the task (targets = the arm's end point) and is reproducible."""
+    Xtr, _, Xte, _ = regression_task(20000, 1000, seed=0)
+    Xval, Yval = regression_validation(1000, seed=0)
+    np.testing.assert_allclose(Yval, arm_targets(Xval), atol=1e-12)
+    seen = {tuple(x) for x in np.vstack([Xtr, Xte])}
+    assert not any(tuple(x) in seen for x in Xval)
+    np.testing.assert_array_equal(Xval, regression_validation(1000, seed=0)[0])
+    assert not np.allclose(Xval, regression_validation(1000, seed=1)[0])
+
+
+def test_tuning_choice_rule():
+    """The tuning's choice: the largest factor among scores within 5 % of the lowest, with the
+    anneal that scores best at that factor."""
+    from brianlearn.figures.eqprop_tuning import choose
+
+    assert choose({(0.5, 0.1): 1.0, (1.0, 0.1): 1.04, (2.0, 0.1): 1.2}) == (1.0, 0.1)
+    assert choose({(0.5, 0.1): 1.0, (1.0, 0.1): 1.06}) == (0.5, 0.1)
+    assert choose({(1.0, 0.1): 1.0, (1.0, 1.0): 1.01}) == (1.0, 0.1)
+    assert choose({(0.5, 0.1): 1.0, (1.0, 0.1): 1.2, (1.0, 1.0): 1.03}) == (1.0, 1.0)
 
 
 def test_baselines():

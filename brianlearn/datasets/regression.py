@@ -23,7 +23,7 @@ import numpy as np
 
 from brianlearn.validation import check_array, check_int
 
-__all__ = ["two_link_arm", "arm_targets", "regression_task"]
+__all__ = ["two_link_arm", "arm_targets", "regression_task", "regression_validation"]
 
 
 def arm_targets(X):
@@ -62,3 +62,14 @@ def regression_task(n_train=20000, n_test=1000, seed=0):
     Xtr, Ytr = two_link_arm(n_train, seed=np.random.SeedSequence([seed, 0]).generate_state(1)[0])
     Xte, Yte = two_link_arm(n_test, seed=np.random.SeedSequence([seed, 1]).generate_state(1)[0])
     return Xtr, Ytr, Xte, Yte
+
+
+def regression_validation(n_val=1000, seed=0):
+    """A validation set of the two-link-arm task, drawn independently of `regression_task`'s
+    training and held-out sets of the same ``seed`` (for choosing hyper-parameters).
+
+    Returns
+    -------
+    Xval, Yval : arrays ``(n_val, 2)``
+    """
+    return two_link_arm(n_val, seed=np.random.SeedSequence([seed, 2]).generate_state(1)[0])
