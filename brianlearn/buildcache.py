@@ -104,14 +104,19 @@ _UNORDERED_LINE = re.compile(r"^\s*(_array_\w+_(dt|t|timestep)\[0\] = [^;]+;"
                              r"|\w+\.add\(&\w+, _run_random_number_buffer\);"
                              r"|(extern )?Clock \w+;[^\n]*)\s*$")
 _CODEOBJECT_SUFFIX = re.compile(r"(_codeobject)_\d+\b")
+#: brian2cuda's synapse creation resizes every synaptic array, each in one block of four lines;
+#: two variables of one name (the ``delay`` of two pathways) come in set order
+_RESIZE_BLOCK = r"[ \t]*THRUST_CHECK_ERROR\(\n\s*dev\w+\.resize\(newsize\)\n\s*\);\n\s*\w+\.resize\(newsize\);\n"
+_RESIZE_RUN = re.compile(f"(?:{_RESIZE_BLOCK}){{2,}}")
 
 
 def _normalised(text):
     """Generated code with the incidental differences between two builds of one network
     removed: code-object names that Brian2 numbered to avoid clashes with other live objects
-    (``..._codeobject_1``), and the order within runs of lines that Brian2 and brian2cuda emit
-    in set-iteration order (`_UNORDERED_LINE`)."""
+    (``..._codeobject_1``), and the order within runs of lines (`_UNORDERED_LINE`) and of
+    brian2cuda's array-resizing blocks (`_RESIZE_BLOCK`) that come in set-iteration order."""
     text = _CODEOBJECT_SUFFIX.sub(r"\1", text)
+    text = _RESIZE_RUN.sub(lambda m: "".join(sorted(re.findall(_RESIZE_BLOCK, m.group(0)))), text)
     out, run = [], []
     for line in text.split("\n") + [None]:
         if line is not None and _UNORDERED_LINE.match(line):

@@ -96,7 +96,7 @@ def configure_compile_only(compute_capability=9.0):
     if not has_curand:
         inc, lib = _curand_from_pypi()
         if inc is None:
-                raise CUDANotAvailableError("cuRAND headers are missing from the CUDA toolkit at "
+            raise CUDANotAvailableError("cuRAND headers are missing from the CUDA toolkit at "
                                         f"'{backend.cuda_path}'; install them with: pip install nvidia-curand")
         for pref, folder in (("include_dirs", inc), ("library_dirs", lib), ("runtime_library_dirs", lib)):
             folders = list(prefs["codegen.cpp." + pref])

@@ -386,6 +386,12 @@ def test_source_normalisation_ignores_set_order_only():
     assert _normalised("x = 1;\ny = 2;") != _normalised("y = 2;\nx = 1;")
     assert _normalised("net.add(&a_clock, _run_g);\nnet.add(&a_clock, _run_h);") != _normalised(
         "net.add(&a_clock, _run_h);\nnet.add(&a_clock, _run_g);")
+    # brian2cuda's synapse creation: one resize block per array, two 'delay' arrays in set order
+    block = "            THRUST_CHECK_ERROR(\n       dev_{0}.resize(newsize)\n       );\n    _{0}.resize(newsize);\n"
+    first, second = block.format("syn_delay"), block.format("syn_delay_1")
+    assert _normalised("{\n" + first + second + "}") == _normalised("{\n" + second + first + "}")
+    assert _normalised("{\n" + first + second + "}") != _normalised("{\n" + first + first + "}")
+    assert _normalised(first + "x = 1;\n" + second) != _normalised(second + "x = 1;\n" + first)
 
 
 class _SumPerTrial(Protocol):

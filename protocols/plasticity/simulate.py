@@ -13,7 +13,7 @@ to buckets, so a new parameter set or stimulus of similar size reuses the compil
 """
 
 import numpy as np
-from brian2 import Clock, Network, SpikeGeneratorGroup, Synapses, ms, second, set_device
+from brian2 import Network, SpikeGeneratorGroup, Synapses, defaultclock, ms, second, set_device
 from brian2.devices.device import get_device
 from brian2.units.fundamentalunits import Quantity, get_dimensions
 
@@ -171,8 +171,12 @@ def _simulate(model, conds, names, values, dt, device):
     values = {k: np.concatenate([v, np.full(n_total - n, v[0])]) for k, v in values.items()}
     quantities = {k: Quantity(values[k], dim=get_dimensions(model.parameters[k])) for k in names}
     take_device(config)
+    old_dt = defaultclock.dt
     try:
-        clock = Clock(dt=dt * second, name="pl_clock")
+        # Brian2's defaultclock, not a clock of its own: brian2cuda's synaptic pathways read
+        # ``defaultclock.timestep`` (a network without defaultclock does not compile for CUDA)
+        defaultclock.dt = dt * second
+        clock = defaultclock
         pre = SpikeGeneratorGroup(n_total, pre_i, pre_s * dt * second, clock=clock, name="pl_pre")
         post = SpikeGeneratorGroup(n_total, post_i, post_s * dt * second, clock=clock, name="pl_post")
         decl = "\n".join(f"{k} : {unit_text(model.parameters[k])} (constant)" for k in names)
@@ -200,3 +204,4 @@ def _simulate(model, conds, names, values, dt, device):
             return np.array(syn.variables["w"].get_value(), dtype=float)[:n]
     finally:
         set_device("runtime")  # (a one-shot run: Brian2 is left in runtime mode, as before the call)
+        defaultclock.dt = old_dt
