@@ -185,9 +185,11 @@ def test_long_lived_objects_are_frozen_once_at_the_second_network():
     out = _tagged(_python(
         "import gc; import numpy as np, test_engine as t; from brianlearn.compiled import _FREEZE; "
         "run = lambda: t.Ticker(device='cpp_standalone').run_trials({'x': np.ones((4, 3))}); "
-        "a = run(); print('FIRST', gc.get_freeze_count(), _FREEZE['frozen']); b = run(); c = run(); "
-        "print('LATER', gc.get_freeze_count(), _FREEZE['frozen'], "
+        "start = gc.get_freeze_count(); "
+        "a = run(); print('FIRST', gc.get_freeze_count() - start, _FREEZE['frozen']); b = run(); c = run(); "
+        "print('LATER', gc.get_freeze_count() - start, _FREEZE['frozen'], "
         "bool((a.records['g.c_a'] == c.records['g.c_a']).all()), t.BUILD_LOG[-1].compiled)"))
+    # (counted from after the imports: on Python 3.12 with Brian2 2.10 some objects are frozen by then)
     assert out["FIRST"] == ["0", "False"]
     assert int(out["LATER"][0]) > 10_000 and out["LATER"][1:] == ["True", "True", "False"]
 
