@@ -13,14 +13,15 @@ Here: seed 003's model (the estimator's defaults) and the three variants one arg
 the delta rule and/or the target-independent nudging conductance (``nudging='constant'``),
 each over three seeds (`VARIANTS`, `N_SEEDS`). The held-out MSE fluctuates from evaluation to
 evaluation, so the rows give the mean over the last quarter of the evaluations and its range,
-not the last snapshot. The learning rates (0.003, 0.0015) are the defaults of earlier sessions
-and are not chosen here; nothing in this experiment is chosen on its held-out set.
+not the last snapshot. The learning rates are the estimator's defaults, one pair per rule,
+chosen on a validation set (not this held-out set) by ``figures/eqprop_tuning.py`` for the seed
+nudging; the constant-nudging variants use their rule's rates.
 
 Quick: 2 passes over 20 000 samples. Full: 5 passes with half the learning rates, seed 003's
-model only. An earlier measurement (seed 0, delta rule, constant nudging): with the default rates
-5 passes end at held-out MSE 7.6e-3 and the training error rises again after ~40 000 samples;
-with half the rates it falls throughout (held-out 4.7e-3) -- the reason for the halving (chosen
-on that held-out curve, not on a separate validation set).
+model only. The halving was chosen without a validation run: an earlier measurement (seed 0,
+delta rule, constant nudging) found that with the then-default rates 5 passes end at held-out
+MSE 7.6e-3 and the training error rises again after ~40 000 samples, while with half the rates
+it falls throughout (held-out 4.7e-3) -- a choice made on that held-out curve, not on a validation set.
 
 Usage: python figures/eqprop_lif.py [--full] [--device D] [--seed N] [--out DIR]
 Writes figures/eqprop_lif_*.png and their rows of figures/RESULTS.md (quick sizes by default).
