@@ -481,7 +481,8 @@ def test_solver_runs_without_time_grid_warnings(numpy_target, caplog):
 @pytest.mark.cpp_standalone
 def test_generated_network_loop_reads_the_clock_once():
     """Brian2 2.9 calls std::clock() in every time step of Network::run; the build takes it out
-    (the run time is read once, after the loop) and the binary still runs the same schedule."""
+    (the run time is read once, after the loop) and finds each step's clocks without a std::set;
+    the binary still runs the same schedule (two clocks: the counts are the analytic ones)."""
     import brian2
 
     from brianlearn.buildcache import patch_network_loop
@@ -491,8 +492,16 @@ def test_generated_network_loop_reads_the_clock_once():
     np.testing.assert_array_equal(res.records["g.c_b"], np.full((2, 3), 10))
     with open(os.path.join(BUILD_LOG[-1].directory, "network.cpp")) as f:
         text = f.read()
-    loop = text[text.index("while(clock"):text.index("Network::_globally_running = false")]
-    assert "current = std::clock()" not in loop.split("if (report_func)")[-1]
+    start, depth = text.index("{", text.index("while(clock")), 0
+    for end in range(start, len(text)):  # (the loop's body: to its matching brace)
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            break
+    loop = text[start:end]
+    assert "func();" in loop
+    report = loop[loop.index("if (report_func)"):loop.index("Clock *obj_clock")]  # (only with a report function)
+    assert "std::clock()" not in loop.replace(report, "")
+    assert "curclocks" not in loop and "clock = _bl_next_clocks();" in loop
     if tuple(int(v) for v in brian2.__version__.split(".")[:2]) < (2, 10):
         assert "(brianlearn: once)" in text
     assert not patch_network_loop(BUILD_LOG[-1].directory)  # (already patched: nothing to do)
