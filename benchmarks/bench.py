@@ -266,8 +266,10 @@ def bench_system(name, size, n, repeats, cache, log=print):
     # starting the binary, reading results), and the throughput without it
     t1, _ = _timed(lambda: sysm.brianlearn(device, 1), repeats)
     one = min(r["time min (s)"] for r in rows if r["implementation"].endswith("1 thread"))
+    rest = one - min(t1)
     row("brianlearn cpp_standalone, 1 sample (the fixed cost of a fit)", 1, t1,
-        extra=f"without it (estimate; noisy when the fit is mostly fixed cost): {(n - 1) / max(one - min(t1), 1e-9):.0f} samples/s")
+        extra=(f"without it (estimate; noisy when the fit is mostly fixed cost): {(n - 1) / rest:.0f} samples/s"
+               if rest > 0.1 * one else "without it: not estimable (the fixed cost is over 90 % of the fit's time)"))
     # per-chunk cost of run arguments: the same samples in 10 chunks
     t10, _ = _timed(lambda: sysm.brianlearn(device, n, chunk_size=n // 10), repeats)
     per_chunk = (min(t10) - one) / 9
