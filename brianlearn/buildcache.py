@@ -190,8 +190,8 @@ def patch_network_loop(directory):
         r"\1\2    elapsed_realtime = (double)(std::clock() - start)/(1 * CLOCKS_PER_SEC);  // (brianlearn: once)\n",
         text)
     text = new if n == 1 else text
-    first = _FIRST_NEXT_CLOCKS.findall(text)
-    if (len(first) == 1 and text.count(_OBJECT_CLOCK_LOOKUP) == 1 and len(_TICK_AND_NEXT.findall(text)) == 1):
+    if (len(_FIRST_NEXT_CLOCKS.findall(text)) == 1 and text.count(_OBJECT_CLOCK_LOOKUP) == 1
+            and len(_TICK_AND_NEXT.findall(text)) == 1):
         text = _FIRST_NEXT_CLOCKS.sub(lambda m: _FAST_SCHEDULE.format(clock=m.group(2)), text)
         text = text.replace(_OBJECT_CLOCK_LOOKUP, "if (_bl_current[_bl_object_clock[i]])")
         text = _TICK_AND_NEXT.sub(

@@ -482,7 +482,7 @@ def test_solver_runs_without_time_grid_warnings(numpy_target, caplog):
 def test_generated_network_loop_reads_the_clock_once():
     """Brian2 2.9 calls std::clock() in every time step of Network::run; the build takes it out
     (the run time is read once, after the loop) and finds each step's clocks without a std::set;
-    the binary still runs the same schedule (two clocks: the counts are the analytic ones)."""
+    the binary still runs the same schedule (the Ticker's clocks: the counts are the analytic ones)."""
     import brian2
 
     from brianlearn.buildcache import patch_network_loop
