@@ -262,7 +262,7 @@ def bench_system(name, size, n, repeats, cache, log=print):
         compile_s = info.seconds if info is not None and info.compiled else first
         row(label, m, times, compile_s, _maxdiff(out, results[None] if threads is None else ref_n2))
     device = DeviceConfig("cpp_standalone", os.path.join(cache, "tNone"), None)
-    # fixed cost of a fit (a new estimator: network objects, code generation, the cache check,
+    # fixed cost of a fit (a new estimator, replaying its build: the key, the run-argument files,
     # starting the binary, reading results), and the throughput without it
     t1, _ = _timed(lambda: sysm.brianlearn(device, 1), repeats)
     one = min(r["time min (s)"] for r in rows if r["implementation"].endswith("1 thread"))
@@ -389,9 +389,11 @@ def render(out=None, log=print):
              "first run minus a warm one). 'max abs diff' is the largest difference of the learned weights (NSM, "
              f"dictionary, EP) or codes (LCA) from brianlearn cpp_standalone on the same samples (accepted: <= "
              f"{TOLERANCE:g}); 2 threads, runtime and the NumPy loop are compared on their (fewer) samples. Events: "
-             "synaptic events (spikes x targets, from the reference's spike counts). 'the fixed cost of a fit': a "
-             "new estimator fitting one sample (network objects, code generation, cache check, starting the "
-             "binary, reading results).", ""]
+             "synaptic events (spikes x targets, from the reference's spike counts). The repeated brianlearn "
+             "cpp_standalone fits replay the build of the first one (brianlearn.replay: no code generation; a new "
+             "estimator whose configuration has been generated before). 'the fixed cost of a fit': a new estimator "
+             "fitting one sample, replayed (its key, the run-argument files, starting the binary, reading the "
+             "results).", ""]
     for name in dict.fromkeys(r["system"] for r in rows):
         sub = [r for r in rows if r["system"] == name]
         lines += [f"## {name}", "", "; ".join(dict.fromkeys(r["what"] for r in sub)), ""]

@@ -53,6 +53,8 @@ class BuildInfo:
         Why the compiler ran: the generated files whose (normalised) content differs from the
         last successful build of the same key (whose folder seeded this one), or a reason such
         as ``"no previous build"``.
+    replayed : bool
+        Whether the network ran this build without generating its code (`brianlearn.replay`).
     """
 
     directory: str
@@ -60,6 +62,7 @@ class BuildInfo:
     compiled: bool
     seconds: float
     changed: tuple = ()
+    replayed: bool = False
 
 
 #: Every build of this process, in order (tests assert on it)

@@ -10,7 +10,9 @@ go through these functions:
 - `build_cached` compiles the generated project into a build folder cached by a hash of its
   sources (`brianlearn.buildcache`);
 - `standalone_run` runs a built project with ``run_args`` and removes the run-argument files
-  afterwards (Brian2 leaves one per distinct array in ``static_arrays/``).
+  afterwards (Brian2 leaves one per distinct array in ``static_arrays/``);
+- a network whose build a manifest describes runs that build without generating its code again
+  (`brianlearn.replay`).
 """
 
 import contextlib
@@ -24,7 +26,8 @@ import numpy as np
 from brian2 import NeuronGroup, Network, Quantity, defaultclock, seed as brian_seed, set_device
 from brian2.devices.device import all_devices, get_device
 
-from .buildcache import build_directory, compile_cached, running
+import brianlearn.replay as replay
+from .buildcache import BUILD_LOG, BuildInfo, build_directory, compile_cached, running
 from .devices import activate, insert_seed_code
 from .network import TRIAL_ENDED, NetworkBuilder
 
@@ -136,6 +139,21 @@ def _results_folder(directory):
 
 
 @contextlib.contextmanager
+def _run_folder(directory):
+    """Hold ``directory``'s binary for one run; yields this process's results folder. The run
+    that leaves last deletes the run-argument files (``static_arrays/init_*``)."""
+    with running(directory) as alone:
+        try:
+            yield _results_folder(directory)
+        finally:
+            if alone():
+                sdir = os.path.join(directory, "static_arrays")
+                for fname in os.listdir(sdir) if os.path.isdir(sdir) else ():
+                    if fname.startswith("init_"):  # (run-argument files and their locks)
+                        os.remove(os.path.join(sdir, fname))
+
+
+@contextlib.contextmanager
 def standalone_run(directory, run_args, with_output=False):
     """Run the built project in ``directory`` with ``run_args``; read results inside the block.
 
@@ -147,17 +165,9 @@ def standalone_run(directory, run_args, with_output=False):
     not grow with every run.
     """
     dev = get_device()
-    with running(directory) as alone:
-        dev.run(directory=directory, results_directory=_results_folder(directory), with_output=with_output,
-                run_args=run_args)
-        try:
-            yield dev
-        finally:
-            if alone():
-                sdir = os.path.join(directory, "static_arrays")
-                for fname in os.listdir(sdir) if os.path.isdir(sdir) else ():
-                    if fname.startswith("init_"):  # (Brian2's run-argument files and their locks)
-                        os.remove(os.path.join(sdir, fname))
+    with _run_folder(directory) as results:
+        dev.run(directory=directory, results_directory=results, with_output=with_output, run_args=run_args)
+        yield dev
 
 
 class _CompiledRun:
@@ -171,6 +181,8 @@ class _CompiledRun:
         self.build_info = None
         self._first = (data, signals, valid, state)
         self.builder = None
+        #: the manifest this run replays (`brianlearn.replay`) and where it is stored
+        self.replay = self.replay_path = None
         _RUNS.add(self)
 
     # ----------------------------------------------------------- construction
@@ -196,7 +208,7 @@ class _CompiledRun:
                 raise ValueError(f"{type(p).__name__}.initial_state() has no value for learned '{key}'.")
             _check_size(key, state[key], size)
             if not self.config.standalone:  # (standalone: the created size is checked after the run)
-                _check_created_size(key, obj, var, size, np.size(obj.variables[var].get_value()))
+                _check_created_size(key, obj.name, var, size, np.size(obj.variables[var].get_value()))
             # standalone: arrays are baked into static_arrays/ (values not in the code, so the
             # build cache stays valid); single values would be literals in the code, so they
             # only go in through run_args
@@ -223,24 +235,64 @@ class _CompiledRun:
         net.run(self.builder.duration, namespace=self.builder.namespace(),
                 report="stderr" if self.protocol.progress == "brian" else None)
 
-    def generate(self, bake_all=False):
-        """Activate the device and create and 'run' the network (standalone: records it)."""
-        self._take_device()
+    def generate(self, bake_all=False, taken=False):
+        """Activate the device (unless ``taken``: just done) and create and 'run' the network
+        (standalone: records it)."""
+        if not taken:
+            self._take_device()
         data, signals, valid, state = self._first
         self._run(self._create(data, signals, valid, state, bake_all=bake_all,
                                chunk_seed=self.protocol._chunk_seed(0)))
         return get_device()
 
     def ensure_active(self):
-        """Standalone: generate the code, and compile it unless the cached build matches."""
+        """Standalone: replay the cached build a manifest describes, or generate the code and
+        compile it unless the cached build matches (then write the manifest)."""
+        if self.replay is not None:
+            return
         if _ACTIVE[0] is self:
             if get_device() is not all_devices[self.config.name]:  # someone switched devices
                 set_device(self.config.name, build_on_run=False)
             return
-        self.generate()
-        self.directory, self.build_info = build_cached(self.protocol.label(),
-                                                       self.protocol.config_dict(self.n_trials), self.config)
+        p = self.protocol
+        key_folder = build_directory(p.label(), p.config_dict(self.n_trials), self.config.name,
+                                     self.config.directory)
+        taken = replay.enabled(self.config)
+        if taken:
+            self._take_device()  # (the key holds the preferences the device sets)
+            data, signals, valid, state = self._first
+            shapes = {"data": {k: np.shape(v) for k, v in data.items()},
+                      "signals": {k: np.shape(v) for k, v in signals.items()},
+                      "valid": np.shape(valid), "state": {k: int(np.size(v)) for k, v in state.items()}}
+            key = replay.replay_key(p, self.n_trials, shapes)
+            self.replay_path = None if key is None else replay.manifest_path(key_folder, key)
+            if self.replay_path is not None and self._start_replay():
+                return
+        self.generate(taken=taken)
+        self.directory, self.build_info = build_cached(p.label(), p.config_dict(self.n_trials), self.config)
         _ACTIVE[0] = self
+        self._describe()
+
+    def _start_replay(self):
+        """Replay the stored manifest if it still holds (True), else forget it (False)."""
+        manifest = replay.load(self.replay_path)
+        if manifest is None:
+            return False
+        self.replay, self.directory = manifest, manifest["directory"]
+        self.build_info = BuildInfo(self.directory, manifest["digest"], False, 0.0, replayed=True)
+        BUILD_LOG.append(self.build_info)
+        return True
+
+    def _describe(self):
+        """Write the manifest of the network just generated and built (when it can be replayed)."""
+        if self.replay_path is None:
+            return
+        manifest = replay.describe(get_device(), self.builder, self.net, self.seed_group.variables["bl_seed"],
+                                   self.build_info)
+        if manifest is not None:
+            data, signals, valid, _ = self._first
+            renewed = [name for name in manifest["timed"] if _timed_array_values(name, data, signals, valid) is not None]
+            replay.save(self.replay_path, manifest, renewed)
 
     # ----------------------------------------------------------- execution
     def execute(self, data, signals, valid, state, chunk_seed=0):
@@ -248,8 +300,12 @@ class _CompiledRun:
             self._take_device()
             self._run(self._create(data, signals, valid, state, chunk_seed=chunk_seed))
             return self._read()
+        if self.replay is not None and replay.load(self.replay_path) is None:
+            self.replay = None  # (since the last chunk, another network renewed the build folder)
         self.ensure_active()
         require_runnable(self.config, self.directory)
+        if self.replay is not None:
+            return self._execute_replay(data, signals, valid, state, chunk_seed)
         b = self.builder
         run_args = {self.seed_group.bl_seed: chunk_seed}
         for key, (obj, var, size) in b.learned.items():
@@ -266,12 +322,27 @@ class _CompiledRun:
         with standalone_run(self.directory, run_args, with_output=bool(self.protocol.progress)):
             return self._read()
 
+    def _execute_replay(self, data, signals, valid, state, chunk_seed):
+        m = self.replay
+        learned = {key: _check_size(key, state[key], e["size"]) for key, e in m["learned"].items()}
+        timed = {}
+        for name in m["timed"]:
+            values = _timed_array_values(name, data, signals, valid)
+            if values is not None:
+                timed[name] = values
+        with _run_folder(self.directory) as results:
+            folder = replay.run(m, results, chunk_seed, learned, timed, with_output=bool(self.protocol.progress))
+            state, records = replay.read_results(folder, m)
+        for key, e in m["learned"].items():
+            _check_created_size(key, *e["name"].split("."), e["size"], state[key].size)
+        return state, records
+
     def _read(self):
         b = self.builder
         state = {}
         for key, (obj, var, size) in b.learned.items():
             state[key] = np.array(obj.variables[var].get_value(), dtype=float).reshape(-1)
-            _check_created_size(key, obj, var, size, state[key].size)
+            _check_created_size(key, obj.name, var, size, state[key].size)
         records = {}
         for key, mon in b.records.items():
             var = key.split(".", 1)[1]
@@ -288,12 +359,12 @@ def _check_size(key, value, size):
     return value
 
 
-def _check_created_size(key, obj, var, size, created):
+def _check_created_size(key, owner, var, size, created):
     """Refuse a learned variable whose declared ``size`` is not what the network created (a
     standalone binary would only print an error and carry on with default values)."""
     if created != size:
         raise ValueError(f"Learned variable '{key}' was declared with size={size} (NetworkBuilder.learn), but "
-                         f"'{obj.name}' has {created} values of '{var}': declare the size its connect() creates.")
+                         f"'{owner}' has {created} values of '{var}': declare the size its connect() creates.")
 
 
 def _set(obj, var, value):

@@ -188,7 +188,7 @@ def activate(config):
     that Brian2 itself changes behind the user's back are put back to canonical values, so
     that the generated code is the same in every process.
     """
-    from brian2 import all_devices, prefs, set_device
+    from brian2 import all_devices, defaultclock, ms, prefs, set_device
 
     if config.name == "runtime":
         set_device("runtime")
@@ -201,6 +201,10 @@ def activate(config):
     dev = all_devices[config.name]
     dev.reinit()
     set_device("runtime")
+    # Brian2's set_device copies the default clock's dt into the new device's code: make it
+    # Brian2's default, not what the last network that ran _create left (a replayed network does
+    # not), so that the generated code does not depend on which networks came before
+    defaultclock.dt = 0.1 * ms
     set_device(config.name, build_on_run=False)
     prefs.devices.cpp_standalone.openmp_threads = config.threads or 0
     if list(prefs.devices.cpp_standalone.extra_make_args_unix) == ["-j"]:  # (Brian2's default, unchanged)

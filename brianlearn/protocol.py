@@ -153,9 +153,17 @@ class Protocol:
 
     @property
     def objects_(self):
-        """Brian2 objects of the last network built, by name (read monitors after a run)."""
-        runs = [c for c in self._compiled.values() if c.builder is not None]
-        return {o.name: o for o in runs[-1].builder.objects} if runs else {}
+        """Brian2 objects of the last network built, by name (read monitors after a run).
+
+        A network that replayed its cached build (`brianlearn.replay`: no Brian2 monitors but the
+        per-trial records) has no Brian2 objects: they are created here, without running, so
+        their equations and code can be read but not their values."""
+        runs = [c for c in self._compiled.values() if c.builder is not None or c.replay is not None]
+        if not runs:
+            return {}
+        if runs[-1].builder is None:
+            runs[-1].generate()
+        return {o.name: o for o in runs[-1].builder.objects}
 
     def reset_state(self):
         """Forget learned values: the next run starts from `initial_state`."""

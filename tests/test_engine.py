@@ -23,6 +23,7 @@ class Ticker(Protocol):
     name = "ticker"
     trial_signal_defaults = {"lr": 1.0}
     end_a = "c_a = count"  # (what the end of phase a stores)
+    monitor_beta = True  # (a Brian2 monitor besides the records: the network is never replayed)
 
     def __init__(self, **kwds):
         super().__init__(**kwds)
@@ -53,7 +54,8 @@ class Ticker(Protocol):
         b.learn(g, "w")
         b.record(g, "c_a")
         b.record(g, "c_b")
-        b.add(StateMonitor(g, "beta", record=[0], clock=b.clock, when="start", name="beta_mon"))
+        if self.monitor_beta:
+            b.add(StateMonitor(g, "beta", record=[0], clock=b.clock, when="start", name="beta_mon"))
 
 def _python(code, *args, env=None):
     """A fresh Python process running ``code`` with this folder on its path (``import test_engine``)."""

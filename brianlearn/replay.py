@@ -1,0 +1,363 @@
+"""
+Replay: run a cached C++ standalone build again without generating its code.
+
+A warm fit used to spend most of its fixed cost (~0.3 s of a 0.35 s one-sample NSM fit) in
+Brian2: creating the network's objects and generating its code again, only for
+`brianlearn.buildcache` to find that the digest of the generated project matches a build it
+already holds. Replay skips that step when it can prove the result would be the same:
+
+- after a full generation and build, `describe` writes a *manifest* next to the build cache,
+  under a key (`replay_key`) made from everything code generation reads: the protocol's class,
+  its and its bases' class attributes and the source files they are defined in, every attribute
+  of the protocol object (values of arrays included; the class and source file of every object), the source files of the brianlearn, models and protocols
+  packages, the whole model registry, all of Brian2's preferences (after the device was
+  activated), the versions of Python, NumPy, Brian2 and brianlearn, the device configuration,
+  the number of trials and the shapes of the data, signals and learned variables. Data values
+  are not in it: they reach the binary as run arguments (the engine never puts them in code);
+- the manifest names the build folder and its digest, the command-line names, types and shapes
+  of the run arguments (the seed, every learned variable, every data and signal TimedArray),
+  the results files to read, and the SHA-256 of every static array that run arguments do not
+  overwrite (e.g. a monitor's indices);
+- a later network with the same key loads the manifest (`load`), checks that the folder still
+  holds a successful build of that digest and the same static arrays, and runs the binary with
+  its run arguments written as Brian2 writes them (`run`). If anything does not match, or the
+  key cannot be formed (an attribute that has no canonical form, such as a function), the
+  network is generated as before.
+
+Networks with Brian2 monitors other than the builder's per-trial records are not replayed:
+their monitors are read through the Brian2 objects (`Protocol.objects_`). Only the
+``cpp_standalone`` device replays (brian2cuda's run differs). ``BRIANLEARN_REPLAY=0`` turns
+replay off.
+"""
+
+import dataclasses
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import types
+
+import numpy as np
+from brian2 import Equations, Quantity
+from brian2.units.fundamentalunits import Dimension
+
+__all__ = ["enabled", "replay_key", "describe", "save", "load", "run", "read_results"]
+
+#: bumped when the manifest's meaning changes (old manifests are then never found)
+_FORMAT = 1
+
+
+def enabled(config):
+    """Whether runs on the `DeviceConfig` ``config`` may be replayed."""
+    return (config.name == "cpp_standalone" and not config.compile_only
+            and os.environ.get("BRIANLEARN_REPLAY", "1") != "0")
+
+
+class _NoCanonicalForm(Exception):
+    pass
+
+
+def _array(a):
+    a = np.ascontiguousarray(a)
+    return ["array", a.dtype.str, list(a.shape), hashlib.sha256(a.tobytes()).hexdigest()]
+
+
+#: objects whose behaviour is code, not data (no canonical form: the network is generated)
+_NOT_DATA = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.ModuleType, type,
+             functools.partial)
+
+
+def _canonical(obj, active=()):
+    """A JSON-serialisable form of ``obj`` that is equal for objects that generate the same code
+    (and differs otherwise); raises `_NoCanonicalForm` for what it cannot describe."""
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, float, complex, np.generic)) and not isinstance(obj, np.ndarray):
+        return [type(obj).__name__, repr(obj)]
+    if isinstance(obj, Quantity):
+        return ["quantity", repr(obj.dim), _array(np.asarray(obj))]
+    if isinstance(obj, np.ndarray):
+        if obj.dtype == object:
+            raise _NoCanonicalForm("object array")
+        return _array(obj)
+    if isinstance(obj, (Dimension, Equations)):
+        return [type(obj).__name__, str(obj)]
+    if id(obj) in active:
+        raise _NoCanonicalForm("reference cycle")
+    active = active + (id(obj),)
+    if isinstance(obj, (list, tuple)):
+        return [type(obj).__name__, [_canonical(v, active) for v in obj]]
+    if isinstance(obj, (set, frozenset)):
+        return ["set", sorted(json.dumps(_canonical(v, active)) for v in obj)]
+    if isinstance(obj, dict):
+        items = [(json.dumps(_canonical(k, active)), _canonical(v, active)) for k, v in obj.items()]
+        return ["dict", sorted(items, key=lambda kv: kv[0])]
+    if isinstance(obj, _NOT_DATA) or not hasattr(obj, "__dict__"):
+        raise _NoCanonicalForm(type(obj).__qualname__)
+    # an instance: its class (and the file that defines it) and its attributes
+    name = [f"{type(obj).__module__}.{type(obj).__qualname__}"] + [(f, _file_hash(f)) for f in _class_files(type(obj))]
+    if dataclasses.is_dataclass(obj):
+        return [name, [(f.name, _canonical(getattr(obj, f.name), active)) for f in dataclasses.fields(obj)]]
+    return [name, _canonical(vars(obj), active)]
+
+
+def _file_hash(path, _cache={}):
+    stat = os.stat(path)
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _cache:
+        with open(path, "rb") as f:
+            _cache[key] = hashlib.sha256(f.read()).hexdigest()
+    return _cache[key]
+
+
+def _package_files():
+    """The source files of the brianlearn, models and protocols packages, loaded or not (found
+    with `importlib.util.find_spec`, which imports nothing but brianlearn itself)."""
+    files = []
+    for name in _PACKAGES:
+        module = sys.modules.get(name)
+        path = getattr(module, "__file__", None)
+        if path is None:
+            spec = importlib.util.find_spec(name)
+            path = spec.origin if spec is not None else None
+        if path is None:
+            raise _NoCanonicalForm(f"no source folder for {name}")
+        for base, dirs, names in os.walk(os.path.dirname(path)):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            files += [os.path.join(base, n) for n in sorted(names) if n.endswith(".py")]
+    return files
+
+
+#: the packages whose sources are in the key (models and protocols install as brianlearn.models and
+#: brianlearn.protocols)
+_PACKAGES = ("brianlearn", "brianlearn.models", "brianlearn.protocols")
+
+
+def _model_registry():
+    """The model registry (``brianlearn.models.MODELS``) if it is loaded, else None."""
+    module = sys.modules.get("brianlearn.models")
+    return getattr(module, "MODELS", None)
+
+
+def _class_files(cls):
+    files = []
+    for klass in cls.__mro__:
+        path = getattr(sys.modules.get(klass.__module__), "__file__", None)
+        if path is None:  # (a class defined where no file says what it is: no key)
+            if klass.__module__ != "builtins":
+                raise _NoCanonicalForm(f"no source file for {klass.__qualname__}")
+            continue
+        files.append(path)
+    return files
+
+
+def _class_data(cls):
+    """The class attributes of ``cls`` and its bases that are data (a statement a subclass or a
+    test replaces, say), not methods."""
+    data = []
+    for klass in cls.__mro__[:-1]:
+        for name, value in vars(klass).items():
+            if name.startswith("__") or isinstance(value, _NOT_DATA + _DESCRIPTORS):
+                continue
+            data.append((klass.__qualname__, name, _canonical(value)))
+    return data
+
+
+_DESCRIPTORS = (classmethod, staticmethod, property, types.MemberDescriptorType, types.GetSetDescriptorType,
+                functools.cached_property)
+
+
+#: attributes of a protocol that do not shape its network: the compiled runs and the learned values
+_RUN_STATE = ("_compiled", "state_")
+
+
+def replay_key(protocol, n_trials, shapes):
+    """The key of the network ``protocol`` generates for ``n_trials`` trials, or None.
+
+    ``shapes`` describes the inputs: the shapes of the data, signals, validity mask and
+    learned variables. Call it with the protocol's device active (its preferences set).
+    """
+    import brian2
+    from brian2 import prefs
+
+    from ._version import __version__
+
+    try:
+        files = sorted(set(_package_files()) | set(_class_files(type(protocol))))
+        parts = {
+            "format": _FORMAT,
+            "versions": [sys.version, np.__version__, brian2.__version__, __version__],
+            "sources": [(f, _file_hash(f)) for f in files],
+            "class": [f"{type(protocol).__module__}.{type(protocol).__qualname__}", _class_data(type(protocol))],
+            "protocol": _canonical({k: v for k, v in vars(protocol).items() if k not in _RUN_STATE}),
+            "models": _canonical(_model_registry()),
+            "prefs": prefs.as_file,
+            "config": _canonical(protocol.config_dict(n_trials)),
+            "n_trials": n_trials,
+            "shapes": _canonical(shapes),
+        }
+    except (_NoCanonicalForm, OSError):
+        return None
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def manifest_path(key_folder, key):
+    """Where the manifest of ``key`` lives (beside the builds of the key folder)."""
+    parent, name = os.path.split(key_folder)
+    return os.path.join(parent, ".replay", f"{name}-{key[:32]}.json")
+
+
+def _static_hashes(directory, skip):
+    folder = os.path.join(directory, "static_arrays")
+    names = sorted(n for n in os.listdir(folder) if not n.startswith("init_") and not n.endswith(".lock")
+                   and n not in skip) if os.path.isdir(folder) else []
+    return {n: _file_hash(os.path.join(folder, n)) for n in names}
+
+
+def _entry(device, var, **extra):
+    return dict(name=f"{var.owner.name}.{var.name}", dtype=np.dtype(var.dtype).str,
+                file=device.get_array_filename(var), **extra)
+
+
+def describe(device, builder, network, seed_variable, build):
+    """The manifest of a generated, built and not yet run network (None: not replayable).
+
+    ``builder`` is its `NetworkBuilder`, ``network`` the Brian2 `Network`, ``seed_variable`` the
+    run-time seed and ``build`` the `BuildInfo` of its build folder.
+    """
+    from brian2 import EventMonitor, PopulationRateMonitor, StateMonitor
+
+    records = set(id(m) for m in builder.records.values())
+    if any(isinstance(o, (EventMonitor, PopulationRateMonitor, StateMonitor)) and id(o) not in records
+           for o in network.objects):
+        return None
+    learned, overwritten = {}, set()
+    for key, (obj, var, size) in builder.learned.items():
+        v = obj.variables[var]
+        learned[key] = _entry(device, v, size=int(size), dynamic=bool(v.dynamic))
+        overwritten.add(f"_static_array_{device.get_array_name(v)}")
+    timed = {}
+    for name, ta in builder.timed_arrays.items():
+        if ta in device.timed_arrays:  # (used by the code: in the binary)
+            timed[name] = dict(name=f"{ta.name}.values", dtype=np.dtype(ta.values.dtype).str,
+                               shape=list(np.shape(ta.values)), file=f"{ta.name}_values")
+    records = {}
+    for key, mon in builder.records.items():
+        records[key] = _entry(device, mon.variables[key.split(".", 1)[1]], columns=int(len(mon.record)))
+    return {"format": _FORMAT, "directory": build.directory, "digest": build.source_hash,
+            "seed": _entry(device, seed_variable), "learned": learned, "timed": timed, "records": records,
+            "environment": dict(device.run_environment_variables),
+            "static": None, "_overwritten": sorted(overwritten)}
+
+
+def save(path, manifest, data_timed):
+    """Write ``manifest`` to ``path`` atomically, with the hashes of the build folder's static
+    arrays that no run argument overwrites (``data_timed``: the TimedArrays that get run
+    arguments on every run)."""
+    manifest = dict(manifest)
+    skip = set(manifest.pop("_overwritten")) | {manifest["timed"][n]["file"] for n in data_timed}
+    manifest["static"] = _static_hashes(manifest["directory"], skip)
+    manifest["skip"] = sorted(skip)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    with os.fdopen(fd, "w") as f:
+        json.dump(manifest, f, indent=0, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def load(path):
+    """The manifest at ``path`` if its build folder still holds that build and the same static
+    arrays (else None)."""
+    from .buildcache import _STAMP, _read_stamp
+
+    try:
+        with open(path) as f:
+            manifest = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if manifest.get("format") != _FORMAT:
+        return None
+    directory = manifest["directory"]
+    stamp = _read_stamp(os.path.join(directory, _STAMP))
+    if (stamp is None or stamp.get("digest") != manifest["digest"]
+            or not os.path.exists(os.path.join(directory, "main"))):
+        return None
+    try:
+        if _static_hashes(directory, set(manifest["skip"])) != manifest["static"]:
+            return None
+    except OSError:
+        return None
+    return manifest
+
+
+def _argument(directory, entry, value):
+    """``name=value`` for the binary's command line, as Brian2's ``run_args`` writes it: a single
+    value literally, an array as a file ``static_arrays/init_<name>_<md5>.dat`` shared by runs
+    with equal values."""
+    from brian2.utils.filelock import FileLock
+
+    value = np.asarray(value, dtype=np.dtype(entry["dtype"]))
+    if value.size == 1:
+        return f"{entry['name']}={value.item()!r}"
+    value = np.ascontiguousarray(value)
+    stem = entry["name"].replace(".", "_")
+    fname = f"init_{stem}_{hashlib.md5(value.data).hexdigest()}.dat"
+    path = os.path.join(directory, "static_arrays", fname)
+    with FileLock(path + ".lock"):
+        if not os.path.exists(path):
+            value.tofile(path)
+    return f"{entry['name']}={os.path.join('static_arrays', fname)}"
+
+
+def run(manifest, results_folder, seed, learned, timed, with_output=False):
+    """Run the manifest's binary (the caller holds `buildcache.running`).
+
+    ``learned``: ``key -> values`` for every learned variable; ``timed``: ``name -> values`` for
+    the TimedArrays that get new values; ``results_folder`` is relative to the build folder.
+    """
+    from brian2 import prefs
+
+    directory = manifest["directory"]
+    results = os.path.join(os.path.abspath(os.path.join(directory, results_folder)), "")
+    os.makedirs(results, exist_ok=True)
+    args = [_argument(directory, manifest["seed"], seed)]
+    args += [_argument(directory, manifest["learned"][k], v) for k, v in learned.items()]
+    for name, values in timed.items():
+        entry = manifest["timed"][name]
+        if list(np.shape(values)) != entry["shape"]:
+            raise ValueError(f"TimedArray '{name}' has shape {np.shape(values)}; the build expects "
+                             f"{tuple(entry['shape'])}.")
+        args.append(_argument(directory, entry, values))
+    env = dict(os.environ)
+    env.update(prefs["devices.cpp_standalone.run_environment_variables"])
+    env.update(manifest["environment"])
+    run_cmd = prefs.devices.cpp_standalone.run_cmd_unix
+    run_cmd = [run_cmd] if isinstance(run_cmd, str) else list(run_cmd)
+    command = run_cmd + ["--results_dir", results] + args
+    stdout_path = os.path.join(results, "stdout.txt")
+    if with_output:
+        code = subprocess.call(command, cwd=directory, env=env)
+    else:
+        with open(stdout_path, "w") as out:
+            code = subprocess.call(command, cwd=directory, env=env, stdout=out)
+    if code:
+        if not with_output:
+            with open(stdout_path) as f:
+                print(f.read())
+        raise RuntimeError(f"Project run failed (project directory: {os.path.abspath(directory)})")
+    return results
+
+
+def read_results(results, manifest):
+    """``(state, records)`` from a results folder: learned variables as 1-D float arrays,
+    records as ``(n_trials, n)`` arrays without row 0 (taken at t = 0, before the first trial)."""
+    def read(entry):
+        return np.fromfile(os.path.join(results, entry["file"]), dtype=np.dtype(entry["dtype"])).astype(float)
+
+    state = {k: read(e) for k, e in manifest["learned"].items()}
+    records = {k: read(e).reshape(-1, e["columns"])[1:] for k, e in manifest["records"].items()}
+    return state, records

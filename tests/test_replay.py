@@ -1,0 +1,211 @@
+"""Replay of cached builds without code generation (`brianlearn.replay`): the same results as a
+generated network, and taken only when nothing that shapes the generated code has changed."""
+
+import os
+
+import numpy as np
+import pytest
+from brian2 import ms, prefs
+
+import brianlearn.models as models
+from brianlearn import BUILD_LOG, Phase, Schedule, replay
+from test_engine import Ticker, _python, _tagged
+
+pytestmark = pytest.mark.cpp_standalone
+
+
+class Quiet(Ticker):
+    """`Ticker` without its beta monitor: learned variables and records only, so replayable."""
+
+    monitor_beta = False
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """A build cache of this module's own (no manifest from an earlier session)."""
+    return str(tmp_path_factory.mktemp("replay-cache"))
+
+
+@pytest.fixture
+def use_cache(cache, monkeypatch):
+    monkeypatch.setenv("BRIANLEARN_CACHE", cache)
+    return cache
+
+
+def _run(cls=Quiet, X=None, replaying=True, monkeypatch=None, **kwds):
+    p = cls(device="cpp_standalone", seed=kwds.pop("seed", 3), **kwds)
+    if monkeypatch is not None:
+        monkeypatch.setenv("BRIANLEARN_REPLAY", "1" if replaying else "0")
+    r = p.run_trials({"x": np.arange(12.0).reshape(4, 3) if X is None else X})
+    return p, r
+
+
+def _same(a, b):
+    assert sorted(a.state) == sorted(b.state) and sorted(a.records) == sorted(b.records)
+    for key in a.state:
+        np.testing.assert_array_equal(a.state[key], b.state[key])
+    for key in a.records:
+        np.testing.assert_array_equal(a.records[key], b.records[key])
+
+
+def test_a_replayed_run_equals_a_generated_one(use_cache, monkeypatch):
+    X = np.random.default_rng(0).uniform(0, 1, (7, 3))
+    p0, generated = _run(X=X, replaying=False, monkeypatch=monkeypatch, chunk_size=3)  # (3 chunks)
+    assert not p0.build_info_.replayed
+    assert not os.path.isdir(os.path.join(use_cache, ".replay"))  # (BRIANLEARN_REPLAY=0 writes no manifest)
+    p1, first = _run(X=X, monkeypatch=monkeypatch, chunk_size=3)  # generated: writes the manifest
+    p2, again = _run(X=X, monkeypatch=monkeypatch, chunk_size=3)
+    assert not p1.build_info_.replayed and p2.build_info_.replayed
+    assert p2.build_info_.directory == p0.build_info_.directory
+    assert p2.build_info_.source_hash == p0.build_info_.source_hash
+    _same(generated, first)
+    _same(generated, again)
+    # (the analytic values: c_a counts the 4 steps of phase a, w adds the trial's x)
+    np.testing.assert_array_equal(again.records["g.c_a"], 4)
+    # new data are run arguments: the same build replays them, correctly
+    p3, other = _run(X=2 * X, monkeypatch=monkeypatch, chunk_size=3)
+    p4, reference = _run(X=2 * X, replaying=False, monkeypatch=monkeypatch, chunk_size=3)
+    assert p3.build_info_.replayed
+    _same(other, reference)
+    start = p4.initial_state(np.random.default_rng(3))["g.w"]
+    np.testing.assert_allclose(other.state["g.w"], start + 2 * X.sum(axis=0), rtol=1e-12)
+    # another seed is another key (a protocol may draw parts of its network from its seed)
+    assert not _run(X=X, monkeypatch=monkeypatch, chunk_size=3, seed=4)[0].build_info_.replayed
+
+
+def test_a_later_process_replays_the_build(use_cache, monkeypatch):
+    p, here = _run(monkeypatch=monkeypatch)
+    _run(monkeypatch=monkeypatch)
+    out = _tagged(_python("import numpy as np; from test_replay import Quiet; p = Quiet(device='cpp_standalone', "
+                          "seed=3); r = p.run_trials({'x': np.arange(12.0).reshape(4, 3)}); "
+                          "print('RUN', p.build_info_.replayed, p.build_info_.directory, "
+                          "' '.join(repr(float(v)) for v in r.state['g.w']))",
+                          env=dict(os.environ, BRIANLEARN_CACHE=use_cache)))
+    assert out["RUN"][:2] == ["True", p.build_info_.directory]
+    np.testing.assert_array_equal([float(v) for v in out["RUN"][2:]], here.state["g.w"])
+
+
+def test_what_shapes_the_code_is_not_replayed(use_cache, monkeypatch):
+    """An edited statement (on the instance, or on the class as a test or subclass would), an
+    edited model in the registry or another Brian2 preference gives another key: the network is
+    generated, and its own results come back, not the cached build's."""
+    _run(monkeypatch=monkeypatch)
+    assert _run(monkeypatch=monkeypatch)[0].build_info_.replayed
+    p = Quiet(device="cpp_standalone", seed=3)
+    p.end_a = "c_a = count + 100"
+    r = p.run_trials({"x": np.ones((4, 3))})
+    assert not p.build_info_.replayed
+    np.testing.assert_array_equal(r.records["g.c_a"], 104)
+    monkeypatch.setattr(Quiet, "end_a", "c_a = count + 200")
+    p, r = _run(monkeypatch=monkeypatch)
+    assert not p.build_info_.replayed
+    np.testing.assert_array_equal(r.records["g.c_a"], 204)
+    monkeypatch.undo()
+    monkeypatch.setenv("BRIANLEARN_CACHE", use_cache)
+    # the key itself: the registry and the preferences are in it
+    shapes = {"data": {"x": (4, 3)}}
+    key = replay.replay_key(Quiet(seed=3), 4, shapes)
+    assert key == replay.replay_key(Quiet(seed=3), 4, shapes) and key is not None
+    assert replay.replay_key(Quiet(seed=3), 5, shapes) != key
+    assert replay.replay_key(Quiet(seed=3), 4, {"data": {"x": (4, 4)}}) != key
+    edited = models.MODELS["nsm_neuron"](tau=0.5 * models.MODELS["nsm_neuron"].parameters["tau"])
+    monkeypatch.setitem(models.MODELS, "nsm_neuron", edited)
+    assert replay.replay_key(Quiet(seed=3), 4, shapes) != key
+    monkeypatch.undo()
+    saved = list(prefs.codegen.cpp.extra_compile_args_gcc)
+    try:
+        prefs.codegen.cpp.extra_compile_args_gcc = saved + ["-O2"]
+        assert replay.replay_key(Quiet(seed=3), 4, shapes) != key
+    finally:
+        prefs.codegen.cpp.extra_compile_args_gcc = saved
+    assert replay.replay_key(Quiet(seed=3), 4, shapes) == key
+
+
+def test_an_attribute_without_canonical_form_means_no_replay():
+    p = Quiet(seed=3)
+    p.hook = lambda: 0  # (code: what it would do to the network cannot be told)
+    assert replay.replay_key(p, 4, {}) is None
+
+
+def test_a_renewed_or_removed_build_is_not_replayed(use_cache, monkeypatch):
+    """A static array that no run argument overwrites (here the records' indices) changed by
+    another network with the same code, or a build folder without its binary: the network is
+    generated again (and rewrites them), never run against the wrong files."""
+    _run(monkeypatch=monkeypatch)
+    p, reference = _run(monkeypatch=monkeypatch)
+    assert p.build_info_.replayed
+    folder = os.path.join(p.build_info_.directory, "static_arrays")
+    path = os.path.join(folder, "_static_array__array_rec_g_c_a__indices")
+    original = np.fromfile(path, dtype=np.int32)
+    original[::-1].astype(np.int32).tofile(path)
+    p, r = _run(monkeypatch=monkeypatch)
+    assert not p.build_info_.replayed
+    np.testing.assert_array_equal(np.fromfile(path, dtype=np.int32), original)
+    _same(r, reference)
+    assert _run(monkeypatch=monkeypatch)[0].build_info_.replayed
+    os.remove(os.path.join(p.build_info_.directory, "main"))
+    p, r = _run(monkeypatch=monkeypatch)
+    assert not p.build_info_.replayed and p.build_info_.compiled
+    _same(r, reference)
+
+
+def test_a_network_with_brian2_monitors_is_not_replayed(use_cache, monkeypatch):
+    """Its monitors are read through the Brian2 objects: `Ticker` (a beta monitor) always generates."""
+    for _ in range(2):
+        p, _r = _run(Ticker, monkeypatch=monkeypatch, chunk_size=4)
+        assert not p.build_info_.replayed
+        assert len(p.objects_["beta_mon"].t) == 4 * 10 + 1  # (the monitor ran: 10 steps per trial, and t = end)
+
+
+def test_objects_of_a_replayed_network_are_created_on_request(use_cache, monkeypatch):
+    _run(monkeypatch=monkeypatch)
+    p, _r = _run(monkeypatch=monkeypatch)
+    assert p.build_info_.replayed and p._compiled and all(c.builder is None for c in p._compiled.values())
+    g = p.objects_["g"]  # (created now, not run: its code and equations can be read)
+    assert len(g) == 3 and "c_a" in g.variables and g.events["spike"] == "True"
+    assert BUILD_LOG[-1] is p.build_info_
+
+
+SYSTEMS = ["nsm", pytest.param("lca", marks=pytest.mark.slow), pytest.param("dictionary", marks=pytest.mark.slow),
+           pytest.param("eqprop rate", marks=pytest.mark.slow), pytest.param("eqprop lif", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_every_system_replays_to_the_result_it_generates(system, monkeypatch):
+    """Each learning system (the benchmark's networks, small): a replayed fit learns exactly what
+    a generated one does (weights or codes bit for bit)."""
+    from benchmarks.bench import SYSTEMS as BENCH
+    from brianlearn.devices import DeviceConfig
+
+    sysm = BENCH[system](4 if system.startswith("eqprop") else 8)
+    device = DeviceConfig("cpp_standalone")
+    monkeypatch.setenv("BRIANLEARN_REPLAY", "0")
+    generated = sysm.brianlearn(device, 3)[1]
+    monkeypatch.setenv("BRIANLEARN_REPLAY", "1")
+    sysm.brianlearn(device, 3)  # (writes the manifest, or replays one a previous session wrote)
+    replayed = sysm.brianlearn(device, 3)[1]
+    assert BUILD_LOG[-1].replayed
+    for a, b in zip(generated, replayed):
+        np.testing.assert_array_equal(a, b)
+
+
+class Coarse(Quiet):
+    """`Quiet` on a 0.5 ms time step."""
+
+    def __init__(self, **kwds):
+        super().__init__(**kwds)
+        self.schedule = Schedule([Phase("a", 2 * ms, {"beta": 0.25}), Phase("b", 3 * ms, {"beta": 1.5})], dt=0.5 * ms)
+
+
+def test_generated_code_does_not_depend_on_the_network_before(use_cache, monkeypatch):
+    """Brian2 copies the runtime device's default clock into the standalone code it generates next;
+    a runtime network that ran before with another time step must not change the digest (the
+    network would recompile, and its replay manifest would name a build it never finds again)."""
+    monkeypatch.setenv("BRIANLEARN_REPLAY", "0")
+    digests = []
+    for before in (Coarse, Quiet):
+        before(device="runtime", seed=3).run_trials({"x": np.ones((4, 3))})
+        p = Quiet(device="cpp_standalone", seed=3)
+        p.run_trials({"x": np.ones((4, 3))})
+        digests.append(p.build_info_.source_hash)
+    assert digests[0] == digests[1]
