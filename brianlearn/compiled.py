@@ -235,11 +235,9 @@ class _CompiledRun:
         net.run(self.builder.duration, namespace=self.builder.namespace(),
                 report="stderr" if self.protocol.progress == "brian" else None)
 
-    def generate(self, bake_all=False, taken=False):
-        """Activate the device (unless ``taken``: just done) and create and 'run' the network
-        (standalone: records it)."""
-        if not taken:
-            self._take_device()
+    def generate(self, bake_all=False):
+        """Activate the device and create and 'run' the network (standalone: records it)."""
+        self._take_device()
         data, signals, valid, state = self._first
         self._run(self._create(data, signals, valid, state, bake_all=bake_all,
                                chunk_seed=self.protocol._chunk_seed(0)))
@@ -257,9 +255,11 @@ class _CompiledRun:
         p = self.protocol
         key_folder = build_directory(p.label(), p.config_dict(self.n_trials), self.config.name,
                                      self.config.directory)
-        taken = replay.enabled(self.config)
-        if taken:
-            self._take_device()  # (the key holds the preferences the device sets)
+        if replay.enabled(self.config):
+            # the key holds the preferences the device sets; no collections (`take_device`): a
+            # replayed network creates no Brian2 object, and a generated one collects below
+            release_all(keep=self)
+            activate(self.config)
             data, signals, valid, state = self._first
             shapes = {"data": {k: np.shape(v) for k, v in data.items()},
                       "signals": {k: np.shape(v) for k, v in signals.items()},
@@ -268,7 +268,7 @@ class _CompiledRun:
             self.replay_path = None if key is None else replay.manifest_path(key_folder, key)
             if self.replay_path is not None and self._start_replay():
                 return
-        self.generate(taken=taken)
+        self.generate()
         self.directory, self.build_info = build_cached(p.label(), p.config_dict(self.n_trials), self.config)
         _ACTIVE[0] = self
         self._describe()

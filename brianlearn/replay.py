@@ -8,8 +8,9 @@ already holds. Replay skips that step when it can prove the result would be the 
 
 - after a full generation and build, `describe` writes a *manifest* next to the build cache,
   under a key (`replay_key`) made from everything code generation reads: the protocol's class,
-  its and its bases' class attributes and the source files they are defined in, every attribute
-  of the protocol object (values of arrays included; the class and source file of every object), the source files of the brianlearn, models and protocols
+  its and its bases' class attributes and the source files they are defined in, the module-level
+  values of those modules and of the brianlearn modules they refer to, every attribute of the
+  protocol object (values of arrays included; the class and source file of every object), the source files of the brianlearn, models and protocols
   packages, the whole model registry, all of Brian2's preferences (after the device was
   activated), the versions of Python, NumPy, Brian2 and brianlearn, the device configuration,
   the number of trials and the shapes of the data, signals and learned variables. Data values
@@ -27,9 +28,11 @@ already holds. Replay skips that step when it can prove the result would be the 
 Networks with Brian2 monitors other than the builder's per-trial records are not replayed:
 their monitors are read through the Brian2 objects (`Protocol.objects_`). Only the
 ``cpp_standalone`` device replays (brian2cuda's run differs). ``BRIANLEARN_REPLAY=0`` turns
-replay off.
+replay off; ``BRIANLEARN_REPLAY_DEBUG=PREFIX`` writes the parts of every key to
+``PREFIX.<pid>.<class>.json`` (to see why two processes' keys differ).
 """
 
+import ast
 import dataclasses
 import functools
 import hashlib
@@ -171,6 +174,86 @@ _DESCRIPTORS = (classmethod, staticmethod, property, types.MemberDescriptorType,
                 functools.cached_property)
 
 
+#: the layers whose module-level values a network may read (the engine's are in its sources)
+_USER_LAYERS = ("brianlearn.models", "brianlearn.protocols")
+
+
+def _user_layer(name):
+    return any(name == layer or name.startswith(layer + ".") for layer in _USER_LAYERS)
+
+
+def _engine(name):
+    return name.split(".")[0] == "brianlearn" and not _user_layer(name)
+
+
+def _source_names(path, _cache={}):
+    """``(assigned, bound)``: the names a module's source binds at its top level by assignment,
+    and by any statement (assignments, imports, definitions). Attributes the import system adds
+    later (a package's submodules) are in neither."""
+    key = (path, _file_hash(path))
+    if key not in _cache:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read())
+        assigned, bound = set(), set()
+        for node in ast.walk(tree):  # (module level and in its if/try blocks; not in functions)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+        for node in _top_level(tree.body):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                assigned.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        _cache[key] = (frozenset(assigned), frozenset(assigned | bound))
+    return _cache[key]
+
+
+def _top_level(body):
+    """The statements of a module's top level, with those inside its if/try/with/for blocks."""
+    for node in body:
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            for child in getattr(node, field, ()) if not isinstance(
+                    node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else ():
+                yield from _top_level([child] if not isinstance(child, ast.ExceptHandler) else child.body)
+
+
+def _module_data(cls):
+    """The module-level values (constants, tables) of the modules that define ``cls`` and its
+    bases (but the engine's), and of every models or protocols module those refer to,
+    recursively: what a ``build_network`` may read besides the protocol's attributes (a test may
+    monkeypatch them). Only names the module's own source assigns count (an imported value is
+    its defining module's), so the result is the same in every process, whatever else it has
+    loaded. Values without a canonical form (a logger, a lock) are listed by name only."""
+    def refers_to(value):
+        if isinstance(value, types.ModuleType):
+            return value.__name__
+        return getattr(value, "__module__", None) if isinstance(value, (type, types.FunctionType)) else None
+
+    own = [klass.__module__ for klass in cls.__mro__[:-1] if not _engine(klass.__module__)]
+    todo, seen, data = list(own), set(), []
+    while todo:
+        name = todo.pop()
+        module = sys.modules.get(name)
+        if name in seen or getattr(module, "__file__", None) is None:
+            continue
+        seen.add(name)
+        assigned, bound = _source_names(module.__file__)
+        for key, value in sorted(vars(module).items()):
+            target = refers_to(value)
+            if target is not None:
+                if key in bound and (_user_layer(target) or target in own):
+                    todo.append(target)
+                continue
+            if key.startswith("__") or key not in assigned or isinstance(value, _NOT_DATA + _DESCRIPTORS):
+                continue
+            try:
+                data.append((name, key, _canonical(value)))
+            except _NoCanonicalForm:
+                data.append((name, key, None))
+    return sorted(data, key=lambda d: (d[0], d[1]))
+
+
 #: attributes of a protocol that do not shape its network: the compiled runs and the learned values
 _RUN_STATE = ("_compiled", "state_")
 
@@ -195,6 +278,7 @@ def replay_key(protocol, n_trials, shapes):
             "class": [f"{type(protocol).__module__}.{type(protocol).__qualname__}", _class_data(type(protocol))],
             "protocol": _canonical({k: v for k, v in vars(protocol).items() if k not in _RUN_STATE}),
             "models": _canonical(_model_registry()),
+            "modules": _module_data(type(protocol)),
             "prefs": prefs.as_file,
             "config": _canonical(protocol.config_dict(n_trials)),
             "n_trials": n_trials,
@@ -202,6 +286,9 @@ def replay_key(protocol, n_trials, shapes):
         }
     except (_NoCanonicalForm, OSError):
         return None
+    if os.environ.get("BRIANLEARN_REPLAY_DEBUG"):
+        with open(f"{os.environ['BRIANLEARN_REPLAY_DEBUG']}.{os.getpid()}.{type(protocol).__name__}.json", "w") as f:
+            json.dump(parts, f, sort_keys=True, indent=0)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -297,9 +384,7 @@ def load(path):
 def _argument(directory, entry, value):
     """``name=value`` for the binary's command line, as Brian2's ``run_args`` writes it: a single
     value literally, an array as a file ``static_arrays/init_<name>_<md5>.dat`` shared by runs
-    with equal values."""
-    from brian2.utils.filelock import FileLock
-
+    with equal values (its name is its content, so concurrent writers write the same bytes)."""
     value = np.asarray(value, dtype=np.dtype(entry["dtype"]))
     if value.size == 1:
         return f"{entry['name']}={value.item()!r}"
@@ -307,9 +392,10 @@ def _argument(directory, entry, value):
     stem = entry["name"].replace(".", "_")
     fname = f"init_{stem}_{hashlib.md5(value.data).hexdigest()}.dat"
     path = os.path.join(directory, "static_arrays", fname)
-    with FileLock(path + ".lock"):
-        if not os.path.exists(path):
-            value.tofile(path)
+    if not os.path.exists(path):  # (written whole, then renamed: a run never reads half a file)
+        partial = f"{path}.{os.getpid()}.partial"
+        value.tofile(partial)
+        os.replace(partial, path)
     return f"{entry['name']}={os.path.join('static_arrays', fname)}"
 
 

@@ -209,3 +209,27 @@ def test_generated_code_does_not_depend_on_the_network_before(use_cache, monkeyp
         p.run_trials({"x": np.ones((4, 3))})
         digests.append(p.build_info_.source_hash)
     assert digests[0] == digests[1]
+
+
+END_A = "c_a = count"  # (read by FromModule's network)
+
+
+class FromModule(Quiet):
+    """`Quiet` whose end-of-phase-a statement is a module-level value."""
+
+    @property
+    def end_a(self):
+        return END_A
+
+
+def test_a_module_value_the_network_reads_is_in_the_key(use_cache, monkeypatch):
+    """A module-level value of the protocol's modules (or of the models and protocols modules they
+    refer to) that a test or a user replaces changes the key: no stale binary runs."""
+    import sys
+
+    _run(FromModule, monkeypatch=monkeypatch)
+    assert _run(FromModule, monkeypatch=monkeypatch)[0].build_info_.replayed
+    monkeypatch.setattr(sys.modules[__name__], "END_A", "c_a = count + 300")
+    p, r = _run(FromModule, monkeypatch=monkeypatch)
+    assert not p.build_info_.replayed
+    np.testing.assert_array_equal(r.records["g.c_a"], 304)
