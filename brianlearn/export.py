@@ -20,6 +20,7 @@ from .buildcache import faster_makefile
 from .devices import DeviceConfig, resolve_device
 from ._version import __version__
 from .compiled import _ACTIVE, RunResult, _CompiledRun
+from .replay import _entry, read_results
 
 __all__ = ["export_project", "load_results", "MANIFEST", "PORTABLE_FLAGS"]
 
@@ -105,13 +106,11 @@ def export_project(protocol, data, out, signals=None):
                 "learned": {}, "records": {}}
     for key, (obj, var, size) in b.learned.items():
         v = obj.variables[var]
-        manifest["learned"][key] = {"file": device.get_array_filename(v), "dtype": np.dtype(v.dtype).str,
-                                    "size": size}
+        manifest["learned"][key] = _entry(device, v, size=size)
     for key, mon in b.records.items():
         var = key.split(".", 1)[1]
         v = mon.variables[var]
-        manifest["records"][key] = {"file": device.get_array_filename(v), "dtype": np.dtype(v.dtype).str,
-                                    "columns": int(len(mon.record))}
+        manifest["records"][key] = _entry(device, v, columns=int(len(mon.record)))
     path = os.path.join(out, MANIFEST)
     with open(path, "w") as f:
         json.dump(manifest, f, indent=1)
@@ -138,17 +137,9 @@ def load_results(directory):
     with open(path) as f:
         manifest = json.load(f)
     results = os.path.join(directory, "results")
-
-    def read(entry):
-        fname = os.path.join(results, entry["file"])
-        if not os.path.exists(fname):
+    for entry in [*manifest["learned"].values(), *manifest["records"].values()]:
+        if not os.path.exists(os.path.join(results, entry["file"])):
             raise ValueError(f"No results in '{directory}': run 'make run' there first ({entry['file']} missing).")
-        return np.fromfile(fname, dtype=np.dtype(entry["dtype"])).astype(float)
-
-    state = {k: read(e) for k, e in manifest["learned"].items()}
-    records = {}
-    for key, e in manifest["records"].items():
-        values = read(e).reshape(-1, e["columns"])
-        records[key] = values[1:]  # row 0 is taken at t = 0, before the first trial
+    state, records = read_results(results, manifest)
     return RunResult(state=state, records=records, info={"n_samples": manifest["n_samples"],
                                                           "protocol": manifest["protocol"]})
