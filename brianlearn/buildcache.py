@@ -208,6 +208,54 @@ def patch_network_loop(directory):
     return True
 
 
+# Brian2's C++ standalone thresholder (templates/threshold.cpp) evaluates the condition of each
+# neuron and appends the ones that cross to the spikespace, in one loop whose data-dependent store
+# the compiler cannot vectorise. In most time steps no neuron crosses, so a first, read-only loop
+# that only asks whether any does (a reduction the compiler vectorises) comes first, and the
+# original loop runs only when one does (`patch_thresholders`).
+_THRESHOLD_LOOP = re.compile(
+    r"(?P<indent>[ \t]*)long _count = 0;\n"
+    r"(?P<head>[ \t]*for\(size_t _idx=0; _idx<N; _idx\+\+\)\n[ \t]*\{\n"
+    r"[ \t]*const size_t _vectorisation_idx = _idx;\n)"
+    r"(?P<body>(?:[ \t]*(?:const )?[\w:]+ \w+(?: = [^;\n]+)?;\n"  # declarations,
+    r"|[ \t]*if\(!?\w+\)\n|[ \t]*else ?\n|[ \t]*_cond = [^;\n]+;\n"  # a refractory neuron's condition,
+    r"|[ \t]*\n)*)"
+    r"(?P<cond>[ \t]*if\(_cond\) \{\n)")
+#: a condition evaluated twice must give the same value and change nothing: no random numbers
+_IMPURE = re.compile(r"\b_?rand|\b_?randn|poisson|binomial|\+\+|--|\+=|-=")
+
+
+def patch_thresholders(directory):
+    """Let the generated C++ standalone thresholders skip their spike loop in the time steps in
+    which no neuron crosses its threshold: a read-only loop first computes whether any does
+    (`_THRESHOLD_LOOP`). The spikes, and everything else, are the same; a condition with random
+    numbers or side effects (`_IMPURE`), or a loop that does not look as expected, is left alone.
+    Measured here (Spiking NSM, k = 64, 5 000 samples, the binary alone): 1.74 s -> 1.34 s.
+    Returns the number of thresholders changed."""
+    folder = os.path.join(directory, "code_objects")
+    if not os.path.isdir(folder):
+        return 0
+    changed = 0
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith("thresholder_codeobject.cpp") or name.startswith("after_run_"):
+            continue
+        path = os.path.join(folder, name)
+        with open(path) as f:
+            text = f.read()
+        matches = list(_THRESHOLD_LOOP.finditer(text))
+        if len(matches) != 1 or "_bl_any" in text or _IMPURE.search(matches[0].group("body")):
+            continue
+        m = matches[0]
+        ind, head, body = m.group("indent"), m.group("head"), m.group("body")
+        inner = re.match(r"[ \t]*", m.group("cond")).group(0)
+        check = (f"{ind}long _count = 0;\n{ind}char _bl_any = 0;  // (brianlearn) does any neuron cross?\n"
+                 f"{head}{body}{inner}_bl_any |= _cond;\n{ind}}}\n{ind}if(_bl_any)\n{head}{body}{m.group('cond')}")
+        with open(path, "w") as f:
+            f.write(text[:m.start()] + check + text[m.end():])
+        changed += 1
+    return changed
+
+
 #: what `faster_makefile` appends to Brian2's C++ standalone makefile
 _PCH_RULES = """
 # (brianlearn) objects.h, which every code object includes first, is parsed once as a precompiled
@@ -412,6 +460,7 @@ def compile_cached(device, directory, force=False):
     try:
         device.build(directory=staging, compile=False, run=False)
         patch_network_loop(staging)
+        patch_thresholders(staging)
         faster_makefile(staging)
         files = _file_hashes(staging)
         digest = _digest(files)

@@ -509,6 +509,65 @@ def test_generated_network_loop_reads_the_clock_once():
     assert not patch_network_loop(BUILD_LOG[-1].directory)  # (already patched: nothing to do)
 
 
+_THRESHOLDER = """    long _count = 0;
+    for(size_t _idx=0; _idx<N; _idx++)
+    {
+        const size_t _vectorisation_idx = _idx;
+        const char not_refractory = _ptr_array_g_not_refractory[_idx];
+        const double v = _ptr_array_g_v[_idx];
+        %s
+        char _cond;
+        if(!not_refractory)
+            _cond = (v > theta) && false;
+        else
+            _cond = (v > theta) && true;
+
+        if(_cond) {
+            _ptr_array_g__spikespace[_count++] = _idx;
+            _ptr_array_g_not_refractory[_idx] = false;
+        }
+    }
+    _ptr_array_g__spikespace[N] = _count;
+"""
+
+
+@pytest.mark.cpp_standalone
+def test_thresholders_skip_their_spike_loop_when_no_neuron_crosses(tmp_path):
+    """`buildcache.patch_thresholders`: every generated thresholder first asks, in a read-only
+    loop, whether any neuron crosses, and runs Brian2's spike loop only then; the Ticker (which
+    spikes in every step) still counts its analytic spikes. A refractory neuron's condition is
+    patched, one that draws random numbers is not (it must be evaluated once). The spikes with
+    the patch equal a NumPy network's in tests/test_nsm.py and the runtime device's elsewhere."""
+    import glob
+
+    from brianlearn.buildcache import patch_thresholders
+
+    p = Ticker(device="cpp_standalone", seed=0)
+    res = p.run_trials({"x": np.ones((2, 3))})
+    np.testing.assert_array_equal(res.records["g.c_b"], np.full((2, 3), 10))
+    d = BUILD_LOG[-1].directory
+    files = [f for f in glob.glob(os.path.join(d, "code_objects", "*thresholder_codeobject.cpp"))
+             if not os.path.basename(f).startswith("after_run_")]
+    assert files
+    for name in files:
+        with open(name) as f:
+            assert f.read().count("_bl_any |= _cond;") == 1
+    assert patch_thresholders(d) == 0  # (already patched: nothing to do)
+
+    folder = tmp_path / "code_objects"
+    folder.mkdir()
+    pure, rand = folder / "g_spike_thresholder_codeobject.cpp", folder / "h_spike_thresholder_codeobject.cpp"
+    pure.write_text(_THRESHOLDER % "const double theta = 0.5;")
+    rand.write_text(_THRESHOLDER % "const double theta = _rand(_vectorisation_idx);")
+    assert patch_thresholders(str(tmp_path)) == 1
+    assert rand.read_text() == _THRESHOLDER % "const double theta = _rand(_vectorisation_idx);"
+    text = pure.read_text()
+    first, second = text.split("if(_bl_any)")
+    assert "_bl_any |= _cond;" in first and "_spikespace" not in first and "not_refractory[_idx] = false" not in first
+    assert second.count("_ptr_array_g__spikespace[_count++] = _idx;") == 1
+    assert "_ptr_array_g_not_refractory[_idx] = false;" in second
+
+
 @pytest.mark.cpp_standalone
 def test_faster_makefile_builds_the_same_objects():
     """The build uses a precompiled objects.h and per-object dependency files
