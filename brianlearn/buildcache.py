@@ -308,6 +308,16 @@ def faster_makefile(directory):
     return True
 
 
+def patch_generated(directory):
+    """Apply every change brianlearn makes to a generated C++ standalone project, in order:
+    `patch_network_loop`, `patch_thresholders` and `faster_makefile`. Used by `compile_cached`
+    and by `brianlearn.export.export_project`, so an exported project runs the same code as a
+    cached build. Returns a dict of what each step changed."""
+    return {"network_loop": patch_network_loop(directory),
+            "thresholders": patch_thresholders(directory),
+            "makefile": faster_makefile(directory)}
+
+
 def _project_files(directory):
     """The files a build uses: the makefile and its SRCS and H_SRCS (stale files are ignored)."""
     makefile = os.path.join(directory, "makefile")
@@ -459,9 +469,7 @@ def compile_cached(device, directory, force=False):
     target = directory
     try:
         device.build(directory=staging, compile=False, run=False)
-        patch_network_loop(staging)
-        patch_thresholders(staging)
-        faster_makefile(staging)
+        patch_generated(staging)
         files = _file_hashes(staging)
         digest = _digest(files)
         target = f"{directory}-{digest[:12]}"

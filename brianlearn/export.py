@@ -16,7 +16,7 @@ import re
 import numpy as np
 from brian2 import prefs
 
-from .buildcache import faster_makefile
+from .buildcache import patch_generated
 from .devices import DeviceConfig, resolve_device
 from ._version import __version__
 from .compiled import _ACTIVE, RunResult, _CompiledRun
@@ -99,7 +99,7 @@ def export_project(protocol, data, out, signals=None):
         device.build(directory=out, compile=False, run=False)
     finally:
         prefs.codegen.cpp.extra_compile_args_gcc = old
-    faster_makefile(out)
+    patch_generated(out)  # (the same generated code as a cached build)
     _portable_makefile(os.path.join(out, "makefile"))
     b = run.builder
     manifest = {"protocol": protocol.label(), "n_samples": n, "config_hash": protocol.config_hash(),

@@ -69,6 +69,12 @@ def test_exported_project_builds_with_make_and_loads_back(tmp_path):
     makefile = (folder / "makefile").read_text()
     assert "-march=native" not in makefile and sys.prefix not in makefile
     assert (folder / "README.txt").exists()
+    # the same patched sources as a cached build (buildcache.patch_generated)
+    assert "_bl_next_clocks" in (folder / "network.cpp").read_text()
+    assert "(brianlearn) objects.h" in makefile
+    thresholders = [f for f in (folder / "code_objects").glob("*thresholder_codeobject.cpp")
+                    if not f.name.startswith("after_run_")]
+    assert thresholders and all("_bl_any" in f.read_text() for f in thresholders)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     done = subprocess.run(["make", "run", "-j2"], cwd=folder, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
