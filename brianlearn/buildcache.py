@@ -143,9 +143,27 @@ _PER_STEP_CLOCK = re.compile(
 # a few cheap code objects per step that is a large part of a step. The same schedule, kept in
 # vectors: the clocks in the set's order, each object's clock as an index, the current ones as
 # flags (`_FAST_SCHEDULE`); next_clocks' rule (the first clock of smallest t, and every clock
-# within Clock_epsilon of it) is unchanged.
+# within Clock_epsilon of it) is unchanged. Without a report function, a step calls the list of
+# its current clocks' functions in schedule order, rebuilt only when the current clocks change
+# (`_FAST_OBJECTS`), instead of asking every object whether its clock is current.
 _FIRST_NEXT_CLOCKS = re.compile(r"\n(    )((?:Base)?Clock)\* clock = next_clocks\(\);\n")
 _OBJECT_CLOCK_LOOKUP = "if (curclocks.find(obj_clock) != curclocks.end())"
+_OBJECT_LOOP = re.compile(r"(\n(\s*)t = clock->t\[0\];\n\n)(\s*)(for\(size_t i=0; i<objects\.size\(\); i\+\+\)\n)")
+_FAST_OBJECTS = r"""\1\3if(!report_func)  // (brianlearn) the same functions as the last step's, while its clocks are current
+\3{
+\3    if(_bl_current != _bl_last)
+\3    {
+\3        _bl_funcs.clear();
+\3        for(size_t i=0; i<objects.size(); i++)
+\3            if(_bl_current[_bl_object_clock[i]] && objects[i].second)
+\3                _bl_funcs.push_back(objects[i].second);
+\3        _bl_last = _bl_current;
+\3    }
+\3    for(size_t k=0; k<_bl_funcs.size(); k++)
+\3        _bl_funcs[k]();
+\3}
+\3else
+\3\4"""
 _TICK_AND_NEXT = re.compile(
     r"for\(std::set<(?:Base)?Clock\*>::iterator i=curclocks\.begin\(\); i!=curclocks\.end\(\); i\+\+\)\n"
     r"(\s*)\(\*i\)->tick\(\);\n(\s*)clock = next_clocks\(\);\n")
@@ -157,7 +175,8 @@ _FAST_SCHEDULE = """
         for(size_t c=0; c<_bl_clocks.size(); c++)
             if(_bl_clocks[c] == objects[i].first)
                 _bl_object_clock[i] = c;
-    std::vector<char> _bl_current(_bl_clocks.size(), 0);
+    std::vector<char> _bl_current(_bl_clocks.size(), 0), _bl_last;
+    std::vector<codeobj_func> _bl_funcs;  // the current clocks' functions, in schedule order
     auto _bl_next_clocks = [&]() -> {clock}*
     {{
         if(_bl_clocks.empty())
@@ -181,7 +200,10 @@ _FAST_SCHEDULE = """
 def patch_network_loop(directory):
     """Make the generated ``network.cpp``'s time-step loop cheaper, with the same schedule: the
     per-step ``std::clock()`` call of Brian2 2.9 is taken out (the run time is read once, after
-    the loop), and the clocks of each step are found without a ``std::set`` (`_FAST_SCHEDULE`).
+    the loop), the clocks of each step are found without a ``std::set`` (`_FAST_SCHEDULE`), and a
+    step calls its current clocks' functions from a list (`_FAST_OBJECTS`). Measured here with
+    the thresholders patched (Spiking NSM, k = 64, 5 000 samples, the binary alone, min of 5):
+    the list takes 1.25 s -> 1.11 s.
     True when the file was changed; a file that is already patched, or whose loop does not look
     as expected, is left as it is."""
     path = os.path.join(directory, "network.cpp")
@@ -194,9 +216,10 @@ def patch_network_loop(directory):
         text)
     text = new if n == 1 else text
     if (len(_FIRST_NEXT_CLOCKS.findall(text)) == 1 and text.count(_OBJECT_CLOCK_LOOKUP) == 1
-            and len(_TICK_AND_NEXT.findall(text)) == 1):
+            and len(_TICK_AND_NEXT.findall(text)) == 1 and len(_OBJECT_LOOP.findall(text)) == 1):
         text = _FIRST_NEXT_CLOCKS.sub(lambda m: _FAST_SCHEDULE.format(clock=m.group(2)), text)
         text = text.replace(_OBJECT_CLOCK_LOOKUP, "if (_bl_current[_bl_object_clock[i]])")
+        text = _OBJECT_LOOP.sub(_FAST_OBJECTS, text)
         text = _TICK_AND_NEXT.sub(
             r"for(size_t c=0; c<_bl_clocks.size(); c++)\n\1if(_bl_current[c])\n\1    _bl_clocks[c]->tick();\n"
             r"\2clock = _bl_next_clocks();\n", text)

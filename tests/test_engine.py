@@ -504,6 +504,7 @@ def test_generated_network_loop_reads_the_clock_once():
     report = loop[loop.index("if (report_func)"):loop.index("Clock *obj_clock")]  # (only with a report function)
     assert "std::clock()" not in loop.replace(report, "")
     assert "curclocks" not in loop and "clock = _bl_next_clocks();" in loop
+    assert "_bl_funcs[k]();" in loop  # (the current clocks' functions, from a list)
     if tuple(int(v) for v in brian2.__version__.split(".")[:2]) < (2, 10):
         assert "(brianlearn: once)" in text
     assert not patch_network_loop(BUILD_LOG[-1].directory)  # (already patched: nothing to do)
