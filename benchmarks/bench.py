@@ -21,6 +21,7 @@ in tests (tests check the references' equality, not speed).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -213,8 +214,10 @@ SIZES = {True: {"nsm": (64, 256), "lca": (64, 256), "dictionary": (64, 256), "eq
                "eqprop lif": (300,)},
          False: {"nsm": (64, 128, 256, 512, 1024), "lca": (64, 128, 256, 512, 1024), "dictionary": (64, 128, 256, 512),
                  "eqprop rate": (20, 100), "eqprop lif": (300,)}}
-SAMPLES = {True: {"nsm": 500, "lca": 200, "dictionary": 200, "eqprop rate": 2000, "eqprop lif": 100},
+SAMPLES = {True: {"nsm": 1000, "lca": 200, "dictionary": 200, "eqprop rate": 2000, "eqprop lif": 100},
            False: {"nsm": 1000, "lca": 500, "dictionary": 500, "eqprop rate": 2000, "eqprop lif": 200}}
+#: the chunk size the per-chunk cost is stated against (issue 11: <= 5 % of a 1 000-sample chunk)
+CHUNK = 1000
 #: samples for the slow implementations (NumPy loop, Brian2 runtime)
 SLOW_SAMPLES = {"nsm": 10, "lca": 5, "dictionary": 3, "eqprop rate": 20, "eqprop lif": 2}
 
@@ -273,13 +276,17 @@ def bench_system(name, size, n, repeats, cache, log=print):
     # per-chunk cost of run arguments: the same samples in 10 chunks
     t10, _ = _timed(lambda: sysm.brianlearn(device, n, chunk_size=n // 10), repeats)
     per_chunk = (min(t10) - one) / 9
+    of_1000 = "" if n == CHUNK else (f"; {100 * per_chunk / (one * CHUNK / n):.1f} % of a {CHUNK}-sample chunk "
+                                     "at this throughput (extrapolated)")
     row("brianlearn cpp_standalone, 10 chunks", n, t10,
-        extra=f"per-chunk cost {per_chunk * 1000:.0f} ms = {100 * per_chunk / one:.1f} % of the {n}-sample chunk")
+        extra=f"per-chunk cost {per_chunk * 1000:.1f} ms = {100 * per_chunk / one:.1f} % of the {n}-sample chunk"
+              + of_1000)
     # Brian2 runtime
     ns = SLOW_SAMPLES[name]
-    t_rt, (_, out) = _timed(lambda: sysm.brianlearn("runtime", ns), 1)
-    t_rt2, (_, out) = _timed(lambda: sysm.brianlearn("runtime", ns), max(1, repeats - 1))
-    row("brianlearn runtime (Brian2 runtime device, Cython)", ns, t_rt2, t_rt[0] - min(t_rt2),
+    with _empty_cython_cache():
+        t_rt, (_, out) = _timed(lambda: sysm.brianlearn("runtime", ns), 1)
+        t_rt2, (_, out) = _timed(lambda: sysm.brianlearn("runtime", ns), max(1, repeats - 1))
+    row("brianlearn runtime (Brian2 runtime device, Cython)", ns, t_rt2, max(0.0, t_rt[0] - min(t_rt2)),
         _maxdiff(out, ref_small))
     # hand-written references
     if not hasattr(sysm, "numpy"):
@@ -290,6 +297,23 @@ def bench_system(name, size, n, repeats, cache, log=print):
         t_nb, (_, out) = _timed(lambda: sysm.numba(n), repeats)
         row("Numba loop (hand-written)", n, t_nb, t_jit[0], _maxdiff(out, results[None]))
     return _described(rows, sysm)
+
+
+@contextlib.contextmanager
+def _empty_cython_cache():
+    """Brian2's Cython extensions compiled into an empty folder (removed afterwards), so that the
+    first runtime run compiles what a new user's first run compiles. (Brian2 also keeps the
+    modules it loaded in memory: code this process compiled before, e.g. for another size of the
+    same system, is not compiled again.)"""
+    from brian2 import prefs
+
+    saved = prefs.codegen.runtime.cython.cache_dir
+    with tempfile.TemporaryDirectory() as folder:
+        prefs.codegen.runtime.cython.cache_dir = folder
+        try:
+            yield
+        finally:
+            prefs.codegen.runtime.cython.cache_dir = saved
 
 
 def _described(rows, sysm):
@@ -342,7 +366,7 @@ def _plot(rows, path):
 _SHOWN = {"max |diff|": "max abs diff"}
 
 
-def run_bench(quick=True, systems=None, repeats=3, out=None, log=print):
+def run_bench(quick=True, systems=None, repeats=5, out=None, log=print):
     """Run the benchmark; store the rows in ``results.json`` and write ``RESULTS.md`` and
     ``throughput.png`` into ``out`` (default: the ``benchmarks/`` folder); return the rows.
     With ``systems``, the other systems' rows already stored are kept."""
@@ -370,6 +394,18 @@ def run_bench(quick=True, systems=None, repeats=3, out=None, log=print):
     return kept + rows
 
 
+def _openmp_line(sub):
+    """What 2 OpenMP threads do at the system's largest size: the speed-up and the extra time per step."""
+    size = max(r["size"] for r in sub)
+    one = [r for r in sub if r["size"] == size and r["implementation"].endswith("1 thread")]
+    two = [r for r in sub if r["size"] == size and r["implementation"].endswith("2 threads")]
+    if not one or not two:
+        return []
+    extra = 1e6 * (1 / two[0]["steps/s"] - 1 / one[0]["steps/s"])
+    return [f"OpenMP at size {size}: 2 threads run at {two[0]['samples/s'] / one[0]['samples/s']:.3g} x the speed of "
+            f"one; each time step takes {extra:.2f} us more (one step with 1 thread: {1e6 / one[0]['steps/s']:.3f} us)."]
+
+
 def render(out=None, log=print):
     """Write ``RESULTS.md`` and ``throughput.png`` from the stored ``results.json``."""
     out = out or os.path.dirname(os.path.abspath(__file__))
@@ -386,18 +422,26 @@ def render(out=None, log=print):
              "Throughput is samples / the minimum time of the repeats; 'vs brianlearn' is that throughput over "
              "brianlearn cpp_standalone with 1 thread at the same size. 'compile' is the first fit's code generation "
              "and compilation into an empty build cache (Numba: its first call, which JIT-compiles; runtime: the "
-             "first run minus a warm one). 'max abs diff' is the largest difference of the learned weights (NSM, "
+             "first run into an empty Cython cache minus a warm one; 0 where this process had compiled the same code "
+             "for another size). '10 chunks': the same samples in ten compiled runs of a tenth each (run_args), "
+             "against one run of all of them. 'max abs diff' is the largest difference of the learned weights (NSM, "
              f"dictionary, EP) or codes (LCA) from brianlearn cpp_standalone on the same samples (accepted: <= "
              f"{TOLERANCE:g}); 2 threads, runtime and the NumPy loop are compared on their (fewer) samples. Events: "
              "synaptic events (spikes x targets, from the reference's spike counts). The repeated brianlearn "
              "cpp_standalone fits replay the build of the first one (brianlearn.replay: no code generation; a new "
              "estimator whose configuration has been generated before). 'the fixed cost of a fit': a new estimator "
              "fitting one sample, replayed (its key, the run-argument files, starting the binary, reading the "
-             "results).", ""]
+             "results).", "",
+             "Why 2 OpenMP threads are slower here: Brian2's OpenMP code opens a parallel region, with its "
+             "barrier, for each of its parallel loops (state updates, resets, synaptic propagation: templates "
+             "'#pragma omp parallel for') in every time step. These networks do well under a microsecond of work "
+             "per step (a few hundred neurons or less, 0.05-0.1 ms steps, a dozen code objects), so synchronising "
+             "two threads in each code object costs more than the work it shares; the line under each table gives "
+             "the extra time per step. More threads can pay only where one step's work is much larger than that.", ""]
     for name in dict.fromkeys(r["system"] for r in rows):
         sub = [r for r in rows if r["system"] == name]
         lines += [f"## {name}", "", "; ".join(dict.fromkeys(r["what"] for r in sub)), ""]
-        lines += _table(sub, keys) + [""]
+        lines += _table(sub, keys) + [""] + _openmp_line(sub) + [""]
     bad = [r for r in rows if not np.isnan(r["max |diff|"]) and r["max |diff|"] > TOLERANCE]
     lines += ["Implementations whose result differed (their times do not count): "
               + (", ".join(f"{r['system']} {r['size']} {r['implementation']}" for r in bad) or "none") + ".",
@@ -412,7 +456,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     p.add_argument("--quick", action="store_true", help="two sizes per system (default: the full size scan)")
     p.add_argument("--systems", nargs="*", default=None, choices=list(SYSTEMS), help="only these systems")
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--out", default=None, help="folder of RESULTS.md and throughput.png")
     p.add_argument("--render", action="store_true", help="only rewrite RESULTS.md from the stored results.json")
     args = p.parse_args(argv)

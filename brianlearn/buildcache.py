@@ -151,13 +151,13 @@ _OBJECT_CLOCK_LOOKUP = "if (curclocks.find(obj_clock) != curclocks.end())"
 _OBJECT_LOOP = re.compile(r"(\n(\s*)t = clock->t\[0\];\n\n)(\s*)(for\(size_t i=0; i<objects\.size\(\); i\+\+\)\n)")
 _FAST_OBJECTS = r"""\1\3if(!report_func)  // (brianlearn) the same functions as the last step's, while its clocks are current
 \3{
-\3    if(_bl_current != _bl_last)
+\3    if(_bl_changed)
 \3    {
 \3        _bl_funcs.clear();
 \3        for(size_t i=0; i<objects.size(); i++)
 \3            if(_bl_current[_bl_object_clock[i]] && objects[i].second)
 \3                _bl_funcs.push_back(objects[i].second);
-\3        _bl_last = _bl_current;
+\3        _bl_changed = false;
 \3    }
 \3    for(size_t k=0; k<_bl_funcs.size(); k++)
 \3        _bl_funcs[k]();
@@ -175,7 +175,8 @@ _FAST_SCHEDULE = """
         for(size_t c=0; c<_bl_clocks.size(); c++)
             if(_bl_clocks[c] == objects[i].first)
                 _bl_object_clock[i] = c;
-    std::vector<char> _bl_current(_bl_clocks.size(), 0), _bl_last;
+    std::vector<char> _bl_current(_bl_clocks.size(), 0);
+    bool _bl_changed = true;  // have the current clocks changed since _bl_funcs was made?
     std::vector<codeobj_func> _bl_funcs;  // the current clocks' functions, in schedule order
     auto _bl_next_clocks = [&]() -> {clock}*
     {{
@@ -189,7 +190,12 @@ _FAST_SCHEDULE = """
         for(size_t c=0; c<_bl_clocks.size(); c++)
         {{
             const double s = _bl_clocks[c]->t[0];
-            _bl_current[c] = (s==_bl_t || fabs(s-_bl_t)<=Clock_epsilon);
+            const char now = (s==_bl_t || fabs(s-_bl_t)<=Clock_epsilon);
+            if(now != _bl_current[c])
+            {{
+                _bl_current[c] = now;
+                _bl_changed = true;
+            }}
         }}
         return minclock;
     }};

@@ -12,7 +12,8 @@ go through these functions:
 - `standalone_run` runs a built project with ``run_args`` and removes the run-argument files
   afterwards (Brian2 leaves one per distinct array in ``static_arrays/``);
 - a network whose build a manifest describes runs that build without generating its code again
-  (`brianlearn.replay`).
+  (`brianlearn.replay`), with its run-argument and results files in a scratch folder (memory-
+  backed where the machine has ``/dev/shm``) that is removed when the run has been read.
 """
 
 import contextlib
@@ -330,8 +331,8 @@ class _CompiledRun:
             values = _timed_array_values(name, data, signals, valid)
             if values is not None:
                 timed[name] = values
-        with _run_folder(self.directory) as results:
-            folder = replay.run(m, results, chunk_seed, learned, timed, with_output=bool(self.protocol.progress))
+        with _run_folder(self.directory), replay.scratch() as scratch:
+            folder = replay.run(m, scratch, chunk_seed, learned, timed, with_output=bool(self.protocol.progress))
             state, records = replay.read_results(folder, m)
         for key, e in m["learned"].items():
             _check_created_size(key, *e["name"].split("."), e["size"], state[key].size)

@@ -127,6 +127,45 @@ def test_an_attribute_without_canonical_form_means_no_replay():
     assert replay.replay_key(p, 4, {}) is None
 
 
+def test_a_replayed_run_writes_its_files_in_a_scratch_folder_and_removes_them(use_cache, monkeypatch, tmp_path):
+    """Run arguments and results of a replayed run go to a folder of their own under
+    BRIANLEARN_SCRATCH (default: /dev/shm), which is gone after the run, also after a failed one;
+    the build folder gets no run-argument files."""
+    _run(monkeypatch=monkeypatch)
+    monkeypatch.setenv("BRIANLEARN_SCRATCH", str(tmp_path))
+    seen = []
+    real_run = replay.run
+
+    def spy(manifest, folder, *args, **kwds):
+        out = real_run(manifest, folder, *args, **kwds)
+        seen.append(sorted(os.listdir(folder)))
+        return out
+
+    monkeypatch.setattr(replay, "run", spy)
+    p, r = _run(monkeypatch=monkeypatch)
+    assert p.build_info_.replayed
+    assert seen and any(name.startswith("init_") for name in seen[0]) and "results" in seen[0]
+    assert list(tmp_path.iterdir()) == []
+    static = os.listdir(os.path.join(p.build_info_.directory, "static_arrays"))
+    assert not [name for name in static if name.startswith("init_")]
+
+    def failing(manifest, folder, *args, **kwds):
+        open(os.path.join(folder, "partial.dat"), "w").close()
+        raise RuntimeError("Project run failed")
+
+    monkeypatch.setattr(replay, "run", failing)
+    with pytest.raises(RuntimeError, match="Project run failed"):
+        _run(monkeypatch=monkeypatch)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unwritable_scratch_folder_is_named_in_the_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("BRIANLEARN_SCRATCH", str(tmp_path / "missing"))
+    with pytest.raises(OSError, match="BRIANLEARN_SCRATCH"):
+        with replay.scratch():
+            pass
+
+
 def test_a_renewed_or_removed_build_is_not_replayed(use_cache, monkeypatch):
     """A static array that no run argument overwrites (here the records' indices) changed by
     another network with the same code, or a build folder without its binary: the network is
