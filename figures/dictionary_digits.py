@@ -22,10 +22,10 @@ import numpy as np
 
 from brianlearn.datasets.images import load_digits_data
 from brianlearn.figures._plotting import plt, save
-from brianlearn.figures.dictionary_learning import atom_grid, compare, comparison_rows, plot_comparison
+from brianlearn.figures.dictionary_learning import atom_grid, atoms_title, compare, comparison_rows, plot_comparison
 from brianlearn.results import figure_main, record_results
 
-__all__ = ["run", "digit_sets"]
+__all__ = ["run", "digit_sets", "plot_figure"]
 
 # ---------------------------------------------------------------- parameters
 N_ATOMS = 64
@@ -44,17 +44,23 @@ def digit_sets(seed):
     return train[rng.integers(0, len(train), N_PRESENTED)], val, test
 
 
+def plot_figure(res, out, name):
+    """``<out>/<name>``: `plot_comparison` on the digits and the first seed's atoms; returns the path."""
+    fig, ax = plt().subplots(1, 3, figsize=(13, 3.8))
+    plot_comparison(ax, res, "training digits presented", f"{N_ATOMS} atoms, 8x8 digits", symmetry=False)
+    atoms = res["estimators"][0].components_
+    ax[2].imshow(atom_grid(atoms, signed=False), cmap="gray_r", vmin=0, vmax=1)
+    ax[2].set(title=atoms_title(atoms), xticks=[], yticks=[])
+    fig.tight_layout()
+    return save(fig, out, name, dpi=120)
+
+
 def run(out="figures", quick=True, seed=0, device=None):
     """Train the three learners on the digits, plot ``dictionary_digits.png``, write the rows."""
     res = compare(digit_sets, [seed, seed + 1, seed + 2], "dictionary_digits", quick, device, EVAL_EVERY,
                   n_atoms=N_ATOMS)
     # ------------------------------------------------------------ figure
-    fig, ax = plt().subplots(1, 3, figsize=(13, 3.8))
-    plot_comparison(ax, res, "training digits presented", f"{N_ATOMS} atoms, 8x8 digits", symmetry=False)
-    ax[2].imshow(atom_grid(res["estimators"][0].components_, signed=False), cmap="gray_r", vmin=0, vmax=1)
-    ax[2].set(title=f"the {N_ATOMS} learned atoms (largest norm first)", xticks=[], yticks=[])
-    fig.tight_layout()
-    path = save(fig, out, "dictionary_digits.png", dpi=120)
+    path = plot_figure(res, out, "dictionary_digits.png")
     # ------------------------------------------------------------ rows
     rows = comparison_rows(res, N_PRESENTED, path, prefix="digits: ",
                            paper="similar to or better than SGD (MNIST, 512 atoms)",

@@ -28,7 +28,8 @@ from brianlearn.protocols.dictionary_baselines import (minibatch_dictionary_lear
                                                        sgd_dictionary_learning)
 from brianlearn.results import figure_main, mean_range, record_results, sized, timed_fit
 
-__all__ = ["run", "patch_sets", "compare", "plot_comparison", "comparison_rows", "atom_grid"]
+__all__ = ["run", "patch_sets", "compare", "plot_comparison", "comparison_rows", "atom_grid", "atoms_title",
+           "plot_figure"]
 
 # ---------------------------------------------------------------- parameters
 N_ATOMS, LAM1 = 256, 0.1
@@ -75,15 +76,19 @@ def plot_comparison(ax, res, samples, title, symmetry=True):
         lab = (lambda x: x) if k == 0 else (lambda x: None)
         ax[0].plot(h["samples_seen"], h["objective"], "o-", color="C0", label=lab("spiking network"))
         ax[0].plot(g["samples_seen"], g["objective"], "s--", color="C3", label=lab(f"SGD (eta = {res['sgd_eta']:g})"))
-        ax[0].plot(m["samples_seen"], m["objective"], "^:", color="C2", label=lab("MiniBatchDictionaryLearning"))
+        ax[0].plot(m["samples_seen"], m["objective"], "^:", color="C2",
+                   label=lab("MiniBatchDictionaryLearning\n(own init; first point after one batch"
+                             + (f" of {m['samples_seen'][0]:g})" if len(m["samples_seen"]) else ")")))
         ax[1].plot(h["samples_seen"], h["consistency"], "o-", color="C0", label=lab("consistency"))
         if symmetry:
             ax[1].plot(h["samples_seen"], h["symmetry"], "s-", color="C1", label=lab("symmetry"))
         ax[1].plot(h["samples_seen"], h["atom_norm"], "^-", color="C4", label=lab("mean atom norm"))
     ax[0].set(xlabel=samples, ylabel="held-out objective", title=title)
-    ax[1].set(xlabel=samples, title="network weights (consistent init)")
+    measures = ["consistency"] + (["symmetry"] if symmetry else []) + ["mean atom norm"]
+    ax[1].set(xlabel=samples, ylabel=", ".join(measures) + "\n(dimensionless; unit-norm inputs)",
+              title="network weights (consistent init)")
     for a in ax[:2]:
-        a.legend(frameon=False)
+        a.legend(frameon=False, fontsize=8)
 
 
 def atom_grid(atoms, signed):
@@ -96,6 +101,24 @@ def atom_grid(atoms, signed):
         r, c = divmod(n, 8)
         grid[r * 9:r * 9 + 8, c * 9:c * 9 + 8] = a.reshape(8, 8) / (np.abs(a).max() + 1e-12)
     return grid
+
+
+def atoms_title(atoms):
+    """The title of `atom_grid`'s image of ``atoms``: how many of how many, and the scaling."""
+    n = len(atoms)
+    which = f"64 of {n} atoms (largest norm)" if n > 64 else f"all {n} atoms (largest norm first)"
+    return which + ",\neach scaled to its maximum |value|"
+
+
+def plot_figure(res, out, name):
+    """``<out>/<name>``: `plot_comparison` and the first seed's largest-norm atoms; returns the path."""
+    fig, ax = plt().subplots(1, 3, figsize=(13, 3.8))
+    plot_comparison(ax, res, "training samples", f"{N_ATOMS} atoms, 8x8 patches")
+    atoms = res["estimators"][0].components_
+    ax[2].imshow(atom_grid(atoms, signed=True), cmap="gray", vmin=-1, vmax=1)
+    ax[2].set(title=atoms_title(atoms), xticks=[], yticks=[])
+    fig.tight_layout()
+    return save(fig, out, name, dpi=120)
 
 
 def comparison_rows(res, n, path, prefix="", paper="similar to or better than SGD",
@@ -138,12 +161,7 @@ def run(out="figures", quick=True, seed=0, device=None):
     res = compare(lambda s: patch_sets(size["n_train"], size["n_val"], size["n_test"], seed=s),
                   [seed, seed + 1, seed + 2], "dictionary_learning", quick, device, size["eval_every"])
     # ------------------------------------------------------------ figure
-    fig, ax = plt().subplots(1, 3, figsize=(13, 3.8))
-    plot_comparison(ax, res, "training samples", f"{N_ATOMS} atoms, 8x8 patches")
-    ax[2].imshow(atom_grid(res["estimators"][0].components_, signed=True), cmap="gray", vmin=-1, vmax=1)
-    ax[2].set(title="64 learned atoms (largest norm)", xticks=[], yticks=[])
-    fig.tight_layout()
-    path = save(fig, out, sized("dictionary_learning", quick) + ".png", dpi=120)
+    path = plot_figure(res, out, sized("dictionary_learning", quick) + ".png")
     # ------------------------------------------------------------ rows
     rows = comparison_rows(res, size["n_train"], path, limit_s=900 if quick else None)
     record_results(sized("dictionary_learning", quick), rows, folder=out,

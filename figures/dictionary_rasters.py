@@ -24,7 +24,7 @@ from brianlearn.protocols.dictionary_network import DictionaryNetwork, state_fro
 from brianlearn.results import experiment_checkpoint, figure_main, mean_range, record_results, sized
 from brianlearn.validation import TIME_UNIT
 
-__all__ = ["run", "spike_trains"]
+__all__ = ["run", "spike_trains", "plot_figure"]
 
 # ---------------------------------------------------------------- parameters
 N_TRAIN = {True: 5_000, False: 20_000}
@@ -50,6 +50,34 @@ def spike_trains(est, X, weights=None, device=None):
     return trains, counts[:, 0] / T, counts[:, 1] / T
 
 
+def plot_figure(shown, change, T, n_in, n_train, out, filename):
+    """``<out>/<filename>``: the first patch's spikes ``shown[before|after][dl_in|dl_code] = (t, i)``
+    in both phases (``T`` long each; ``n_in`` input neurons: the + channels, then the - ones), titled
+    with ``n_train`` and the seeds' rate changes ``change[before|after]``; returns the path."""
+    fig, ax = plt().subplots(2, 2, figsize=(10, 6.8), sharex=True)
+    for col, name in enumerate(("before", "after")):
+        when = "before learning" if name == "before" else f"after learning ({n_train} training samples)"
+        for row, group in enumerate(("dl_in", "dl_code")):
+            t, i = shown[name][group]
+            first = t < 2 * T
+            ax[row, col].plot(t[first], i[first], "|", ms=2, color="k")
+            ax[row, col].axvline(T, color="C3", lw=1)
+            ax[row, col].set(ylim=(-1, (n_in if group == "dl_in" else N_ATOMS) + 1),
+                             ylabel="input neuron" if group == "dl_in" else "coding neuron")
+            ax[row, col].set_title(f"{when}: {'input' if group == 'dl_in' else 'coding'} neurons", fontsize=10)
+        a = ax[0, col]
+        a.axhline(n_in / 2 - 0.5, color="C0", lw=1, ls="--")
+        halves = ((n_in / 4, f"+ channels (0-{n_in // 2 - 1})"), (3 * n_in / 4, f"- channels ({n_in // 2}-{n_in - 1})"))
+        for y, text in halves:
+            a.text(1.01, y, text, transform=a.get_yaxis_transform(), rotation=90, va="center", ha="left", fontsize=7,
+                   color="C0")
+        a.set_title(f"{a.get_title()}\nmean (range) |b_k - b_0| over {N_SHOW} held-out patches, "
+                    f"{len(change[name])} seeds:\n{mean_range(change[name], '.4f')}", fontsize=10)
+        ax[1, col].set(xlabel="time (paper units): gamma = 0 | gamma = kappa")
+    fig.tight_layout()
+    return save(fig, out, filename, dpi=120)
+
+
 def run(out="figures", quick=True, seed=0, device=None):
     """Train, plot ``dictionary_rasters.png``, write the rows; return the rate changes."""
     seeds = [seed, seed + 1, seed + 2]
@@ -66,19 +94,8 @@ def run(out="figures", quick=True, seed=0, device=None):
                 shown[name] = trains
     T = float(est.phase_duration)
     # ------------------------------------------------------------ figure
-    fig, ax = plt().subplots(2, 2, figsize=(10, 6), sharex=True)
-    for col, name in enumerate(("before", "after")):
-        for row, group in enumerate(("dl_in", "dl_code")):
-            t, i = shown[name][group]
-            first = t < 2 * T
-            ax[row, col].plot(t[first], i[first], "|", ms=2, color="k")
-            ax[row, col].axvline(T, color="C3", lw=1)
-            ax[row, col].set(ylim=(-1, (128 if group == "dl_in" else N_ATOMS) + 1),
-                             ylabel="input neuron" if group == "dl_in" else "coding neuron",
-                             title=f"{name} learning: {'input' if group == 'dl_in' else 'coding'} neurons")
-        ax[1, col].set(xlabel="time (paper units): gamma = 0 | gamma = kappa")
-    fig.tight_layout()
-    path = save(fig, out, sized("dictionary_rasters", quick) + ".png", dpi=120)
+    path = plot_figure(shown, change, T, Xval.shape[1], N_TRAIN[quick], out,
+                       sized("dictionary_rasters", quick) + ".png")
     # ------------------------------------------------------------ rows
     rows = [{"quantity": f"mean |b_k - b_0| of the input neurons over {N_SHOW} held-out patches, {name} "
                          f"{N_TRAIN[quick]} training samples, mean (range) over {len(seeds)} seeds",

@@ -22,7 +22,7 @@ from brianlearn.figures.dictionary_learning import LAM1, N_ATOMS, patch_sets
 from brianlearn.protocols.dictionary import DEFAULT_LAM2, SpikingDictionaryLearning
 from brianlearn.results import experiment_checkpoint, figure_main, mean_range, record_results, sized
 
-__all__ = ["run"]
+__all__ = ["run", "plot_figure"]
 
 # ---------------------------------------------------------------- parameters
 LAM2S = (0.0, 0.002, 0.005, 0.01)  # weight decays tried at quick size
@@ -31,6 +31,35 @@ LAM2S = (0.0, 0.002, 0.005, 0.01)  # weight decays tried at quick size
 SIZES = {True: dict(n_train=10_000, eval_every=1_000, lam2s=LAM2S),
          False: dict(n_train=100_000, eval_every=10_000, lam2s=(DEFAULT_LAM2,))}
 MEASURES = ("symmetry", "consistency", "atom_norm")
+#: panel 4's style of each measure (black and greys: the colours C0.. stand for the lam2 values)
+STYLES = {"symmetry": dict(color="k", marker="o", ls="-"), "consistency": dict(color="0.35", marker="s", ls="--"),
+          "atom_norm": dict(color="0.6", marker="d", ls=":")}
+
+
+def plot_figure(hist, end, lam2s, n_train, out, name):
+    """``<out>/<name>``: the measures against samples for each lam2 (``hist[lam2]``: the seeds'
+    histories) and at the end against lam2 (``end[measure]``: ``(len(lam2s), n_seeds)``);
+    returns the path."""
+    fig, ax = plt().subplots(1, 4, figsize=(15, 3.6))
+    for k, lam2 in enumerate(lam2s):
+        for j, h in enumerate(hist[lam2]):
+            for a, m in zip(ax[:3], MEASURES):
+                a.plot(h["samples_seen"], h[m], color=f"C{k}", alpha=0.8, label=f"lam2 = {lam2:g}" if j == 0 else None)
+    for a, m in zip(ax[:3], MEASURES):
+        a.set(xlabel="training samples", title=m.replace("_", " "))
+    ax[0].legend(frameon=False)
+    x = np.asarray(lam2s, dtype=float)  # (against the value of lam2, not evenly spaced categories)
+    for m in MEASURES:
+        mean = end[m].mean(axis=1)
+        ax[3].errorbar(x, mean, yerr=[mean - end[m].min(axis=1), end[m].max(axis=1) - mean], capsize=3,
+                       label=m.replace("_", " "), **STYLES[m])
+    ax[3].set(xticks=x, xticklabels=[f"{v:g}" for v in lam2s], xlabel="weight decay lam2 (to scale)")
+    ax[3].set_title(f"after {n_train} samples (asymmetric start)\n"
+                    f"mean, bars: range over {end[MEASURES[0]].shape[1]} seeds", fontsize=10)
+    ax[3].axhline(0.9, color="k", lw=0.8, ls="-.", label="0.9 acceptance (symmetry, consistency)")
+    ax[3].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return save(fig, out, name, dpi=120)
 
 
 def run(out="figures", quick=True, seed=0, device=None):
@@ -48,24 +77,8 @@ def run(out="figures", quick=True, seed=0, device=None):
             est.fit(Xtr, X_val=Xval, **experiment_checkpoint(f"dictionary_symmetry-lam2{lam2:g}", quick, s, device))
             hist[lam2].append(est.history_)
     # ------------------------------------------------------------ figure
-    fig, ax = plt().subplots(1, 4, figsize=(15, 3.6))
-    for k, lam2 in enumerate(lam2s):
-        for j, h in enumerate(hist[lam2]):
-            for a, m in zip(ax[:3], MEASURES):
-                a.plot(h["samples_seen"], h[m], color=f"C{k}", alpha=0.8, label=f"lam2 = {lam2:g}" if j == 0 else None)
-    for a, m in zip(ax[:3], MEASURES):
-        a.set(xlabel="training samples", title=m.replace("_", " "))
-    ax[0].legend(frameon=False)
     end = {m: np.array([[h[m][-1] for h in hist[lam2]] for lam2 in lam2s]) for m in MEASURES}
-    x = np.arange(len(lam2s))
-    for m, marker in zip(MEASURES, "osd"):
-        ax[3].errorbar(x, end[m].mean(axis=1), yerr=np.ptp(end[m], axis=1) / 2, marker=marker, label=m)
-    ax[3].set(xticks=x, xticklabels=[f"{v:g}" for v in lam2s], xlabel="weight decay lam2",
-              title=f"after {size['n_train']} samples (asymmetric start)")
-    ax[3].axhline(0.9, color="k", lw=0.5)
-    ax[3].legend(frameon=False)
-    fig.tight_layout()
-    path = save(fig, out, sized("dictionary_symmetry", quick) + ".png", dpi=120)
+    path = plot_figure(hist, end, lam2s, size["n_train"], out, sized("dictionary_symmetry", quick) + ".png")
     # ------------------------------------------------------------ rows
     start = np.array([h["symmetry"][0] for h in hist[lam2s[0]]])
     rows = [{"quantity": f"symmetry at the asymmetric start, mean (range) over {len(seeds)} seeds",

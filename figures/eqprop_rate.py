@@ -99,7 +99,7 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False):
     # ---- the figures
     os.makedirs(out, exist_ok=True)
     f_curve = os.path.join(out, sized("eqprop_learning_curves", quick) + ".png")
-    curves_figure(f_curve, curves, res)
+    curves_figure(f_curve, curves, res, title=f"Rate EP (Brian2, per-sample updates), two-link arm; seed {seed}")
     f_pred = os.path.join(out, sized("eqprop_predictions", quick) + ".png")
     prediction_figure(f_pred, {"rate, 20 hidden": nets["20 hidden, all layers learned"],
                                "rate, no hidden": nets["no hidden layer"]})
@@ -140,23 +140,40 @@ def run(out="figures", quick=True, seed=0, device=None, progress=False):
     return res
 
 
-def curves_figure(path, curves, res, extra=None):
-    """Held-out MSE against training samples (``history_`` of each fit) with the baselines."""
+def curves_figure(path, curves, res, extra=None, title="Equilibrium propagation on the two-link-arm task", hlines=()):
+    """Held-out MSE against training samples (``history_`` of each fit) with the baselines and
+    the horizontal lines ``hlines`` (``(value, label, line style)`` each, e.g. a bound)."""
     pyplot = plt()
-    fig, ax = pyplot.subplots(figsize=(6.4, 4.2))
-    first = np.inf
+    baselines = [(key, style, label) for key, style, label in (("linear", ":", "linear least squares"),
+                                                               ("backprop", "--", "backprop 2-20-2"))
+                 if np.isfinite(res.get(key, np.nan))]  # (a baseline not run is not drawn)
+    n_legend = len(curves) + len(extra or {}) + len(baselines) + len(hlines)  # (the entries of the legend below)
+    fig, ax = pyplot.subplots(figsize=(6.4, 4.2 + 0.14 * np.ceil(n_legend / 2)))
+    first, last = np.inf, 0.0
     for label, h in list(curves.items()) + list((extra or {}).items()):
         n = np.asarray(h["n_samples"], dtype=float)
         first = min(first, n[n > 0].min(initial=np.inf))
+        last = max(last, n.max(initial=0.0))
         ax.plot(n, h["val_mse"], marker="o", ms=3, label=label)
-    for key, style, label in (("linear", ":", "linear least squares"), ("backprop", "--", "backprop 2-20-2")):
-        if np.isfinite(res.get(key, np.nan)):  # (a baseline not run is not drawn)
-            ax.axhline(res[key], color="k", ls=style, lw=1, label=label)
-    # linear from 0 to the first evaluation, logarithmic beyond: the untrained network sits at x = 0
-    ax.set_xscale("symlog", linthresh=first if np.isfinite(first) else 1)
+    for key, style, label in baselines:
+        ax.axhline(res[key], color="k", ls=style, lw=1, label=label)
+    for k, (value, label, style) in enumerate(hlines):
+        ax.axhline(value, color=f"C{len(curves) + len(extra or {}) + k}", ls=style, lw=1.2, label=label)
+    # linear from 0 to the first evaluation, logarithmic beyond: the untrained network sits at x = 0.
+    # Ticks: 0, the first evaluation and the powers of ten above it (none inside the linear part,
+    # where a log-style tick would suggest a decade that is not there)
+    first = first if np.isfinite(first) else 1.0
+    last = max(last, first)
+    ax.set_xscale("symlog", linthresh=first)
+    decades = range(int(np.floor(np.log10(first))), int(np.floor(np.log10(last))) + 1)
+    powers = [10.0 ** k for k in decades if 10.0 ** k >= 1.5 * first]  # (not crowding the first evaluation's tick)
+    ax.set_xticks([0, first] + powers, ["0", f"{first:g}"] + [f"$10^{{{np.log10(p):.0f}}}$" for p in powers])
+    ax.set_xticks([m * 10.0 ** k for k in decades for m in range(2, 10) if first < m * 10.0 ** k <= last], minor=True)
+    ax.axvline(first, color="0.8", lw=0.8, zorder=0)  # (the end of the linear part)
     ax.set(yscale="log", xlim=(0, None), xlabel="training samples (linear up to the first evaluation, then log)",
-           ylabel="held-out MSE", title="Equilibrium propagation on the two-link-arm task")
-    ax.legend(fontsize=7, frameon=False)
+           ylabel="held-out MSE")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, frameon=False, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.14))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     pyplot.close(fig)
@@ -176,10 +193,11 @@ def prediction_figure(path, nets, n_grid=25):
         for c, (label, Z) in enumerate([("target", Y)] + list(preds.items())):
             im = ax[r, c].imshow(Z[:, r].reshape(n_grid, n_grid), origin="lower", extent=(0, 1, 0, 1),
                                  vmin=0, vmax=1, cmap="viridis")
-            title = label if c == 0 else f"{label}\nMSE {np.mean((Z - Y) ** 2):.2g}"
+            # (this output's MSE over the plotting grid, not the held-out MSE of the rows)
+            title = label if c == 0 else f"{label}\ngrid MSE ({name}) {np.mean((Z[:, r] - Y[:, r]) ** 2):.2g}"
             ax[r, c].set_title(f"{name}: {title}", fontsize=8)
             ax[r, c].set(xlabel="phi", ylabel="theta")
-    fig.colorbar(im, ax=ax, shrink=0.6)
+    fig.colorbar(im, ax=ax, shrink=0.6, label="arm end point: x (top row), y (bottom row); normalised units [0, 1]")
     fig.savefig(path, dpi=110)
     pyplot.close(fig)
 

@@ -102,19 +102,28 @@ def run(out="figures", quick=True, seed=0, device=None, n_jobs=None):
     scores = {name: {k: max(x[0] for x in per.values()) for k, per in pts.items()} for name, pts in table.items()}
     chosen = {name: choose(sc) for name, sc in scores.items()}
     # ------------------------------------------------------------ figure
-    fig, ax = plt().subplots(1, len(GRID), figsize=(4.3 * len(GRID), 3.6), squeeze=False)
+    fig, ax = plt().subplots(1, len(GRID), figsize=(4.3 * len(GRID), 5.0), squeeze=False)
     for a_, (name, pts) in zip(ax[0], table.items()):
         variants, _, factors, anneals = GRID[name]
         for k, (v, an) in enumerate((v, an) for v in variants for an in anneals):
             a_.plot(factors, [pts[f, an][v][0] for f in factors], "o-" if not v else "x--", color=f"C{k}",
                     label=f"anneal {an:g}{v}")
+        worse = "worse of the two," if len(variants) == 2 else "worst of the variants,"
+        if len(variants) > 1:  # the score the choice is made on: per grid point, the worse of the variants'
+            for an, colour in zip(anneals, ("gold", "orchid", "c", "y")):  # (wide bands under the variants')
+                a_.plot(factors, [scores[name][f, an] for f in factors], color=colour, lw=7, alpha=0.45, zorder=1,
+                        solid_capstyle="round", label=f"{worse} anneal {an:g} (chosen on this)")
         f_best, an_best = chosen[name]
-        a_.axvline(f_best, color="k", ls=":", lw=1, label=f"chosen: x {f_best:g}, anneal {an_best:g}")
+        best = min(scores[name].values())
+        a_.axhline((1 + TIE) * best, color="0.6", ls=":", lw=1, label=f"lowest score + {TIE:.0%} (tied below)")
+        a_.axvline(f_best, color="k", ls=":", lw=1)
+        a_.plot(f_best, scores[name][f_best, an_best], "*", color="k", ms=14, mfc="none", mew=1.5, zorder=5,
+                label=f"chosen: x {f_best:g}, anneal {an_best:g}")
         a_.set(xscale="log", yscale="log", xlabel="learning-rate factor", ylabel="validation MSE (late-phase mean)",
                title=name)
         a_.set_xticks(factors, [f"{f:g}" for f in factors], minor=False)
         a_.set_xticks([], minor=True)
-        a_.legend(frameon=False, fontsize=7)
+        a_.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     fig.tight_layout()
     path = save(fig, out, "eqprop_tuning.png", dpi=110)
     # ------------------------------------------------------------ rows

@@ -66,19 +66,24 @@ def _one_seed(X, angles, quick, seed, device):
             "rel_error": err}
 
 
-def run(out="figures", quick=True, seed=0, device=None, record=True):
-    """Learn with seeds ``seed .. seed + 2``; the responses over the angle and their bump
-    statistics. Returns the first seed's dict, with ``'seeds'``: all of them."""
-    X, angles = rotated_image_manifold(STEP_DEG, size=IMAGE_SIZE)
-    # ---- the runs (the figure shows the first seed)
-    seeds = [seed, seed + 1, seed + 2]
-    runs = [_one_seed(X, angles, quick, s, device) for s in seeds]
-    first = runs[0]
+def _plot(X, angles, first, seed, path):
+    """Rotated images, the features of six units and the responses over the angle (one seed).
+
+    Parameters
+    ----------
+    X : array (n_angles, IMAGE_SIZE ** 2)
+        The rotated images.
+    angles : array (n_angles,)
+        Their angles (deg).
+    first : dict
+        `_one_seed`'s result: ``'R'`` (n_angles, K) spiking responses, ``'W'`` (K, IMAGE_SIZE ** 2),
+        ``'active'``, ``'preferred'``, ``'single_fraction'``, ``'max_gap'``.
+    seed : int
+    path : str
+        The PNG written.
+    """
     R, st, single, net_W = first["R"], first, first["single_fraction"], first["W"]
     act = st["active"]
-    # ---- the figure
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, sized("nsm_manifold", quick) + ".png")
     pyplot = plt()
     fig = pyplot.figure(figsize=(13, 4))
     gs = fig.add_gridspec(2, 8, width_ratios=[1, 1, 1, 1, 1, 1, 0.2, 5])
@@ -99,10 +104,25 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
                    extent=[-2.5, 357.5, len(units) - 0.5, -0.5])
     ax.set(xlabel="rotation angle (deg)", ylabel="active units, by preferred angle",
            title=f"seed {seed}: responses y: {single:.0%} single bumps, max gap {st['max_gap']:.0f} deg")
-    fig.colorbar(im, ax=ax, fraction=0.04)
+    cb = fig.colorbar(im, ax=ax, fraction=0.04)
+    cb.set_label(f"y = spike count / tau (tau = {RESPONSE_DURATION:g} ms)", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     pyplot.close(fig)
+
+
+def run(out="figures", quick=True, seed=0, device=None, record=True):
+    """Learn with seeds ``seed .. seed + 2``; the responses over the angle and their bump
+    statistics. Returns the first seed's dict, with ``'seeds'``: all of them."""
+    X, angles = rotated_image_manifold(STEP_DEG, size=IMAGE_SIZE)
+    # ---- the runs (the figure shows the first seed)
+    seeds = [seed, seed + 1, seed + 2]
+    runs = [_one_seed(X, angles, quick, s, device) for s in seeds]
+    first = runs[0]
+    # ---- the figure
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, sized("nsm_manifold", quick) + ".png")
+    _plot(X, angles, first, seed, path)
     print(f"  figure: {path}")
     # ---- the rows (each acceptance must hold for every seed)
     def over(key):

@@ -31,6 +31,45 @@ DURATION, DT = 500, 0.01
 RESETS = ("subtract", "zero")
 
 
+def _plot(errors, resets, ks, duration, dt, n_sets, path):
+    """Box plots of the solver errors per k, one box per reset (medians: black lines).
+
+    Parameters
+    ----------
+    errors : dict
+        ``{reset: {k: array (n_sets,)}}`` of errors ``|y - y*| / |y*|``.
+    resets, ks : sequence
+    duration, dt : float
+        Simulated time and step (paper units).
+    n_sets : int
+    path : str
+        The PNG written.
+    """
+    pyplot = plt()
+    fig, ax = pyplot.subplots(figsize=(7.5, 4.4))
+    colors = {"subtract": "C0", "zero": "C3"}
+    width = 0.35
+    for r_i, reset in enumerate(resets):
+        data = [errors[reset][k] for k in ks]
+        pos = np.arange(len(ks)) + (r_i - (len(resets) - 1) / 2) * width
+        bp = ax.boxplot(data, positions=pos, widths=width * 0.9, patch_artist=True, showfliers=True,
+                        flierprops={"markersize": 2}, medianprops={"color": "k"})
+        for patch in bp["boxes"]:
+            patch.set_facecolor(colors.get(reset, "0.7"))
+            patch.set_alpha(0.6)
+        ax.plot([], [], "s", color=colors.get(reset, "0.7"), label=f"reset '{reset}'" +
+                (" (paper: V = 0)" if reset == "zero" else " (V -= threshold, default)"))
+    ax.axhline(0.06, color="k", ls=":", lw=0.8, label="0.06 (paper: all errors below)")
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(len(ks)), [str(k) for k in ks])
+    ax.set(xlabel="k (number of neurons)", ylabel="|y - y*| / |y*|",
+           title=f"Spiking elastic net vs convex solver (tau={duration}, dtau={dt}, {n_sets} sets per k)")
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    pyplot.close(fig)
+
+
 def run(out="figures", quick=True, seed=0, device=None, ks=None, n_sets=N_SETS, duration=DURATION, dt=DT,
         resets=RESETS, record=True):
     """Solver errors per reset and k; returns ``{reset: {k: errors}}``.
@@ -56,29 +95,7 @@ def run(out="figures", quick=True, seed=0, device=None, ks=None, n_sets=N_SETS, 
              **{f"{r}_{k}": errors[r][k] for r in resets for k in ks})
     # ---- the figure
     path = os.path.join(out, sized("nsm_solver_check", quick) + ".png")
-    pyplot = plt()
-    fig, ax = pyplot.subplots(figsize=(7.5, 4.4))
-    colors = {"subtract": "C0", "zero": "C3"}
-    width = 0.35
-    for r_i, reset in enumerate(resets):
-        data = [errors[reset][k] for k in ks]
-        pos = np.arange(len(ks)) + (r_i - (len(resets) - 1) / 2) * width
-        bp = ax.boxplot(data, positions=pos, widths=width * 0.9, patch_artist=True, showfliers=True,
-                        flierprops={"markersize": 2})
-        for patch in bp["boxes"]:
-            patch.set_facecolor(colors.get(reset, "0.7"))
-            patch.set_alpha(0.6)
-        ax.plot([], [], "s", color=colors.get(reset, "0.7"), label=f"reset '{reset}'" +
-                (" (paper: V = 0)" if reset == "zero" else " (V -= threshold, default)"))
-    ax.axhline(0.06, color="k", ls=":", lw=0.8, label="0.06 (paper: all errors below)")
-    ax.set_yscale("log")
-    ax.set_xticks(np.arange(len(ks)), [str(k) for k in ks])
-    ax.set(xlabel="k (number of neurons)", ylabel="|y - y*| / |y*|",
-           title=f"Spiking elastic net vs convex solver (tau={duration}, dtau={dt}, {n_sets} sets per k)")
-    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    pyplot.close(fig)
+    _plot(errors, resets, ks, duration, dt, n_sets, path)
     print(f"  figure: {path}")
     # ---- the rows
     if record:

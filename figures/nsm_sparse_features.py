@@ -246,7 +246,7 @@ def _plot(res, path):
         ax[0, 3].hist(p["osi_rnd"], bins=bins, density=True, alpha=0.5, color="0.5", label="random filters")
         ax[0, 3].hist(p["osi"], bins=bins, density=True, alpha=0.7, color="C1", label="spiking NSM")
         ax[0, 3].hist(p["sklearn"]["osi"], bins=bins, density=True, histtype="step", color="C2", label="scikit-learn")
-        ax[0, 3].axvline(p["osi_random_95"], color="k", ls=":", lw=0.8)
+        ax[0, 3].axvline(p["osi_random_95"], color="k", ls=":", lw=0.8, label="random filters, 95th percentile")
         ax[0, 3].set(xlabel="orientation selectivity index", ylabel="density",
                      title=f"NSM: {p['oriented_fraction']:.0%} oriented (> random 95th pct)")
         ax[0, 3].legend(frameon=False, fontsize=8)
@@ -260,8 +260,13 @@ def _plot(res, path):
                      title="orientations", xticks=np.arange(0, 181, 30))
         ax[1, 2].legend(frameon=False, fontsize=8)
         im = ax[1, 3].imshow(p["cells"], cmap="viridis", extent=(-0.5, PATCH_SIZE - 0.5, PATCH_SIZE - 0.5, -0.5))
-        c = feature_centres(p["W"], PATCH_SIZE)
+        # the centres of the localised features only: those the cells count (see `_feature_shape`)
+        c = feature_centres(p["W"][p["spread"] < p["spread_random_5"]], PATCH_SIZE)
         ax[1, 3].plot(c[:, 1], c[:, 0], "w.", ms=3)
+        cell = PATCH_SIZE / N_CELLS
+        for (r, q), n in np.ndenumerate(p["cells"]):
+            ax[1, 3].text(-0.5 + (q + 0.5) * cell, -0.5 + (r + 0.5) * cell, str(n), ha="center", va="center",
+                          fontsize=9, fontweight="bold", color="w" if n < 0.5 * max(p["cells"].max(), 1) else "k")
         fig.colorbar(im, ax=ax[1, 3], label="localised features per cell")
         ax[1, 3].set(title=f"NSM centres: {p['cells_covered']} of {N_CELLS ** 2} cells", xlabel="x (pixel)",
                      ylabel="y (pixel)")

@@ -25,8 +25,8 @@ __all__ = ["compare_command", "plot_comparison", "save_comparison", "plot_sjostr
 def plot_comparison(comp, ax=None, label=None, color=None, data=True):
     """Draw the data (with SEM) and the model of a `Comparison` on ``ax`` (a new figure if None).
 
-    Window data are drawn against Δt, other data sets one point per labelled condition.
-    Returns ``ax``.
+    Window data are drawn against Δt (model as a curve), other data sets one point per labelled
+    condition (categorical axis, model as unjoined markers). Returns ``ax``.
     """
     if ax is None:
         _, ax = plt().subplots(figsize=(5, 3.6))
@@ -39,11 +39,13 @@ def plot_comparison(comp, ax=None, label=None, color=None, data=True):
             ax.errorbar(x, comp.data, yerr=comp.sem, fmt="o", color="k", ms=4, capsize=2, label=comp.dataset)
         else:
             ax.plot(x, comp.data, "o", color="k", ms=4, label=comp.dataset)
-    ax.plot(x, comp.model, "s--" if kind != "window" else "-", color=color, ms=4,
+    # conditions are categories (no line joins them); the window is a curve over dt
+    ax.plot(x, comp.model, "s" if kind != "window" else "-", color=color, ms=4,
             label=label or f"{comp.synapse} (RMSE {comp.rmse:.1f} %)")
     if kind != "window":
         ax.set_xticks(x)
         ax.set_xticklabels(comp.labels, rotation=45, ha="right", fontsize=7)
+        ax.set_xlabel("condition (categorical)", fontsize=8)
     else:
         ax.set_xlabel("dt = t_post - t_pre (ms)")
     ax.axhline(0, color="0.7", lw=0.6)
@@ -62,28 +64,34 @@ def save_comparison(comp, path):
     return comp.figure
 
 
-def plot_sjostrom(curves, figsize=(10, 3.8)):
+def plot_sjostrom(curves, figsize=(13, 3.8)):
     """The Sjöström et al. (2001) data, one panel per Δt (+10 ms, -10 ms), with model curves.
 
+    The x axis is the pairing frequency in Hz (linear; the 0.1 Hz point sits next to 0). The
+    legend is outside the right panel.
     ``curves``: ``[(values, fmt, kwargs), ...]``, ``values`` one per data row (the data set's
-    order); each is drawn with ``ax.plot(x, values[rows of the panel], fmt, **kwargs)``.
+    order); each is drawn with ``ax.plot(f, values[rows of the panel], fmt, **kwargs)``, ``f``
+    the panel's frequencies (Hz, ascending).
     Returns ``(fig, axes)``.
     """
     data = datasets.load("sjostrom_2001")
     fig, ax = plt().subplots(1, 2, figsize=figsize, sharey=True)
     for k, delay in enumerate((10.0, -10.0)):
-        sel = data["dt_ms"] == delay
-        x = np.arange(sel.sum())
-        ax[k].errorbar(x, data["change_percent"][sel], yerr=data["sem_percent"][sel], fmt="o", color="k", capsize=3,
-                       label="Sjöström et al. 2001")
+        rows = np.flatnonzero(data["dt_ms"] == delay)
+        freq = np.asarray(data["frequency_hz"], dtype=float)
+        rows = rows[np.argsort(freq[rows], kind="stable")]
+        x = freq[rows]
+        ax[k].errorbar(x, np.asarray(data["change_percent"])[rows], yerr=np.asarray(data["sem_percent"])[rows],
+                       fmt="o", color="k", capsize=3, label="Sjöström et al. 2001", zorder=3)
         for values, fmt, kwargs in curves:
-            ax[k].plot(x, np.asarray(values)[sel], fmt, **kwargs)
+            ax[k].plot(x, np.asarray(values)[rows], fmt, **kwargs)
         ax[k].set_xticks(x)
-        ax[k].set_xticklabels([f"{f:g}" for f in data["frequency_hz"][sel]])
+        ax[k].set_xticklabels([f"{f:g}" for f in x])
+        ax[k].set_xlim(-2.5, 1.06 * x.max())
         ax[k].set(xlabel="pairing frequency (Hz)", title=f"dt = {delay:+g} ms")
         ax[k].axhline(0, color="0.7", lw=0.6)
     ax[0].set_ylabel("weight change (%)")
-    ax[0].legend(frameon=False, fontsize=6.5, loc="upper left")
+    ax[1].legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return fig, ax
 
 

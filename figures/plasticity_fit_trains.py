@@ -41,7 +41,7 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
     loo = leave_one_frequency_out()
     print(f"leave one frequency out: {loo['n_within_sem']}/10 held-out points within one SEM "
           f"(RMSE {loo['rmse']:.1f} %)")
-    path = plot(out, res, reg, quick=quick)
+    path = plot(out, res, reg, quick=quick, loo=loo)
     if record:
         record_results(sized("plasticity_fit_trains", quick), rows(res, reg, path, loo), folder=out,
                        title="Plasticity: triplet rule fitted to the experiment's own protocol",
@@ -78,16 +78,35 @@ def _fitted(res):
     return ", ".join(f"{k} = {format_parameter(res.params[k])}" for k in NAMES)
 
 
+def _three_figures(value):
+    """``value`` with 3 significant figures (a Brian2 quantity in its best unit): ``68.0 ms``."""
+    unit = None if getattr(value, "is_dimensionless", True) else value.get_best_unit()
+    text = f"{float(value if unit is None else value / unit):#.3g}".rstrip(".")
+    return text if unit is None else f"{text} {unit}"
+
+
+def _fitted_short(res):
+    """The fitted parameters for the figure (3 significant figures)."""
+    return ", ".join(f"{k} = {_three_figures(res.params[k])}" for k in NAMES)
+
+
 # ----------------------------------------------------------------------------- plot
-def plot(out, res, reg, quick=True):
-    """Published versus fitted parameters on the data; returns the PNG's path."""
-    fig, _ = plot_sjostrom([
+def plot(out, res, reg, quick=True, loo=None):
+    """Published versus fitted parameters on the data (and, with ``loo``, the held-out predictions of
+    `leave_one_frequency_out`); returns the PNG's path."""
+    curves = [
         (res.before.model, ":s", dict(ms=3, color="C3",
                                       label=f"published (P&G 2006), trains: {res.before.n_within_sem}/10 in SEM")),
-        (res.after.model, "-s", dict(ms=3, color="C2", label=f"fitted under trains: {res.after.n_within_sem}/10 in SEM")),
+        (res.after.model, "-s", dict(ms=3, color="C2",
+                                     label=f"fitted under trains, in-sample: {res.after.n_within_sem}/10 in SEM")),
         (reg.model, "--", dict(color="C2", alpha=0.5,
-                               label=f"fitted, run with 60 regular pairings: {reg.n_within_sem}/10"))])
-    fig.suptitle("triplet rule fitted to the experiment's protocol: " + _fitted(res), fontsize=9)
+                               label=f"fitted, run with 60 regular pairings: {reg.n_within_sem}/10 in SEM"))]
+    if loo is not None:
+        curves.append((loo["predicted"], "D", dict(ms=6, color="C1", mfc="none", mew=1.5, linestyle="none", zorder=4,
+                                                   label=f"held out (leave one frequency out, 5 fits): "
+                                                         f"{loo['n_within_sem']}/10 in SEM")))
+    fig, _ = plot_sjostrom(curves)
+    fig.suptitle("triplet rule fitted to the experiment's protocol: " + _fitted_short(res), fontsize=9)
     fig.tight_layout()
     return save(fig, out, sized("plasticity_fit_trains", quick) + ".png", dpi=120)
 

@@ -34,7 +34,8 @@ PAIRINGS = ("regular60", "trains")
 STYLES = {("pfister_visual_cortex_minimal", "regular60"): ("C3", "-", "triplet, 60 regular pairings"),
           ("pfister_visual_cortex_minimal", "trains"): ("C3", ":", "triplet, 15 trains of 5"),
           ("bi_poo_1998", "regular60"): ("C0", "-", "pair, 60 regular pairings"),
-          ("bi_poo_1998", "trains"): ("C0", ":", "pair, 15 trains of 5")}
+          ("bi_poo_1998", "trains"): ("C0", ":", "pair, 15 trains of 5"),
+          ("pfister_visual_cortex_nearest_minimal", "trains"): ("C2", ":", "nearest-spike triplet, 15 trains of 5")}
 
 
 # ----------------------------------------------------------------------------- run

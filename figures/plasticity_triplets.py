@@ -52,10 +52,13 @@ def plot(out, trip, pair, quick=True):
     ax.bar(x, trip.model, 0.25, color="C3", label=f"triplet, hippocampus minimal (RMSE {trip.rmse:.1f} %)")
     ax.bar(x + 0.25, pair.model, 0.25, color="C0", label=f"pair, bi_poo_1998 (RMSE {pair.rmse:.1f} %)")
     ax.set_xticks(x)
-    ax.set_xticklabels(trip.labels, fontsize=7)
+    ax.set_xticklabels(trip.labels, fontsize=7, rotation=20, ha="right")
     ax.set_ylabel("weight change (%)")
     ax.axhline(0, color="k", lw=0.6)
-    ax.legend(frameon=False, fontsize=7)
+    # head room above the tallest bar (or error bar) for the legend
+    top = max(np.max(trip.data + (0 if trip.sem is None else trip.sem)), np.max(trip.model), np.max(pair.model), 0)
+    ax.set_ylim(ax.get_ylim()[0], 1.45 * top)
+    ax.legend(frameon=False, fontsize=7, loc="upper center", ncol=2)
     fig.tight_layout()
     return save(fig, out, sized("plasticity_triplets", quick) + ".png", dpi=120)
 

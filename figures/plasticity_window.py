@@ -80,7 +80,8 @@ def run(out="figures", quick=True, seed=0, device=None, record=True):
 def plot(out, table, curve, rel, synth, res, errors, quick=True):
     """Window (left) and the fit to synthetic data (right); returns the PNG's path."""
     fig, ax = plt().subplots(1, 2, figsize=(10, 3.8))
-    ax[0].plot(table["dt_ms"], table["change_percent"], "o", color="k", ms=4, label="Bi & Poo fit (data set)")
+    ax[0].plot(table["dt_ms"], table["change_percent"], "o", color="k", ms=4,
+               label="Bi & Poo (2001) exponential fit, sampled")
     for side in (FINE_DTS_MS < 0, FINE_DTS_MS > 0):
         ax[0].plot(FINE_DTS_MS[side], curve[side], "-", color="C0",
                    label="pair STDP, 60 pairings at 1 Hz (Brian2)" if side[0] else None)
@@ -91,7 +92,7 @@ def plot(out, table, curve, rel, synth, res, errors, quick=True):
     ax[1].errorbar(synth["dt_ms"], synth["change_percent"], yerr=synth["sem_percent"], fmt="o", ms=3, color="0.5",
                    label=f"synthetic data (model + noise sd {NOISE} %)")
     for side in (synth["dt_ms"] < 0, synth["dt_ms"] > 0):
-        ax[1].plot(synth["dt_ms"][side], res.after.model[side], "-", color="C3",
+        ax[1].plot(synth["dt_ms"][side], res.after.model[side], "-", color="C3", zorder=3,
                    label="fitted model (Brian2)" if side[0] else None)
     ax[1].set(xlabel="dt = t_post - t_pre (ms)", ylabel="weight change (%)",
               title="fit errors: " + ", ".join(f"{short} {100 * errors[k]:.1f} %" for k, short in

@@ -16,6 +16,7 @@ Usage: python figures/sweep_eqprop_rate.py [--full] [--device D] [--seed N] [--o
 """
 
 import importlib.util
+import json
 import os
 import tempfile
 import time
@@ -41,6 +42,28 @@ def _timed_sweep(spec, table, workers):
     return rows, time.time() - start
 
 
+def _plot(serial, out, quick):
+    """`plot_sweep` of the serial table as validation MSE (the table's score is -MSE); the grid
+    points and seeds in the title are counted in the table. Returns the PNG's path.
+
+    Parameters
+    ----------
+    serial : list of dict
+        Sweep rows (`run_sweep`): ``'score'`` (-MSE), ``'seed'`` and the ``'param_*'`` columns.
+    out : str
+        Folder of the PNG.
+    quick : bool
+    """
+    points = {json.dumps({k: v for k, v in r.items() if k.startswith("param_")}, sort_keys=True) for r in serial}
+    seeds = {r["seed"] for r in serial}
+    fig, ax = plt().subplots(figsize=(5, 3.6))
+    plot_sweep([dict(r, mse=-r["score"]) for r in serial], "eta", score="mse", line="hidden", ax=ax)
+    ax.set(title=f"rate EP, two-link arm ({len(points)} grid points x {len(seeds)} seeds)",
+           ylabel="validation MSE (mean, range over seeds)")
+    fig.tight_layout()
+    return save(fig, out, sized("sweep_eqprop_rate", quick) + ".png", dpi=120)
+
+
 def run(out="figures", quick=True, seed=0, device=None):
     """Sweep the grid serially and on 2 Dask workers, plot, write the rows; return both tables."""
     spec = load_spec(GRID)
@@ -54,12 +77,7 @@ def run(out="figures", quick=True, seed=0, device=None):
         if importlib.util.find_spec("distributed") is not None:  # (the optional extra brianlearn[sweep])
             parallel, t_parallel = _timed_sweep(spec, os.path.join(tmp, "dask.csv"), workers=WORKERS)
     # ------------------------------------------------------------ figure
-    fig, ax = plt().subplots(figsize=(5, 3.6))
-    plot_sweep(serial, "eta", line="hidden", ax=ax)
-    ax.set(title=f"rate EP, two-link arm ({len(serial)} points, {len(spec['seeds'])} seeds)",
-           ylabel="validation -MSE (mean, range over seeds)")
-    fig.tight_layout()
-    path = save(fig, out, sized("sweep_eqprop_rate", quick) + ".png", dpi=120)
+    path = _plot(serial, out, quick)
     # ------------------------------------------------------------ rows
     by_point = {}
     for r in serial:
