@@ -1,15 +1,15 @@
 """
-Hand-written compiled loops (Numba) of the Spiking NSM and the dictionary-learning network: the
-same dynamics, order of operations and rules as the NumPy references
-(`brianlearn.protocols.nsm_reference`, `brianlearn.protocols.dictionary_reference`), written as
-scalar loops that Numba compiles. The benchmark checks each against brianlearn before timing it.
+Hand-written compiled loops (Numba) of the Spiking NSM, the dictionary-learning network and the
+rate equilibrium-propagation network: the same dynamics, order of operations and rules as the
+NumPy references (`brianlearn.protocols.nsm_reference`, `brianlearn.protocols.dictionary_reference`,
+`brianlearn.protocols.eqprop_reference`), written as scalar loops that Numba compiles. The benchmark checks each against brianlearn before timing it.
 
 Numba is an optional extra (``pip install brianlearn[bench]``).
 """
 
 import numpy as np
 
-__all__ = ["nsm_numba", "dictionary_numba", "have_numba"]
+__all__ = ["nsm_numba", "dictionary_numba", "ep_rate_numba", "have_numba"]
 
 try:
     import numba
@@ -195,3 +195,88 @@ def dictionary_numba(X, F, B, H, lam1, kappa=0.7, phase_duration=100.0, dt=1 / 3
     AK = _dictionary_jit(X, F, B, H, float(lam1), float(kappa), T, float(dt), int(round(T / dt)), float(eta_d),
                          float(eta_h), float(lam2), float(theta_min))
     return F, B, H, {"ak": AK}
+
+
+def _ep_relax(x, s1, s2, W0, b0, W1, b1, B1, eps, n_steps, beta, y, r1, r2, n1, n2):
+    """``n_steps`` synchronous Euler steps of the two-layer rate EP network (in place)."""
+    H, O = s1.shape[0], s2.shape[0]
+    for _ in range(n_steps):
+        for j in range(H):
+            r1[j] = min(max(s1[j], 0.0), 1.0)
+        for k in range(O):
+            r2[k] = min(max(s2[k], 0.0), 1.0)
+        for j in range(H):
+            drive = 0.0
+            for i in range(x.shape[0]):
+                drive += W0[j, i] * min(max(x[i], 0.0), 1.0)
+            drive += b0[j]
+            for k in range(O):
+                drive += B1[j, k] * r2[k]
+            rp = 1.0 if 0.0 <= s1[j] <= 1.0 else 0.0
+            n1[j] = min(max(s1[j] + eps * (-s1[j] + rp * drive), 0.0), 1.0)
+        for k in range(O):
+            drive = 0.0
+            for j in range(H):
+                drive += W1[k, j] * r1[j]
+            drive += b1[k]
+            rp = 1.0 if 0.0 <= s2[k] <= 1.0 else 0.0
+            n2[k] = min(max(s2[k] + eps * (-s2[k] + rp * drive + beta * (y[k] - s2[k])), 0.0), 1.0)
+        for j in range(H):
+            s1[j] = n1[j]
+        for k in range(O):
+            s2[k] = n2[k]
+
+
+def _ep_rate_kernel(X, Y, W0, b0, W1, b1, B1, signs, lr, beta0, eta0, eta1, eps, n_free, n_nudged):
+    n, n_in = X.shape
+    H, O = W0.shape[0], W1.shape[0]
+    out = np.zeros((n, O))
+    s1, s2, r1, r2 = np.empty(H), np.empty(O), np.empty(H), np.empty(O)
+    n1, n2 = np.empty(H), np.empty(O)
+    f1, f2 = np.empty(H), np.empty(O)
+    for q in range(n):
+        x, y = X[q], Y[q]
+        s1[:] = 0.0
+        s2[:] = 0.0
+        _ep_relax_jit(x, s1, s2, W0, b0, W1, b1, B1, eps, n_free, 0.0, y, r1, r2, n1, n2)
+        for j in range(H):
+            f1[j] = min(max(s1[j], 0.0), 1.0)
+        for k in range(O):
+            f2[k] = min(max(s2[k], 0.0), 1.0)
+            out[q, k] = f2[k]
+        beta = beta0 * signs[q]
+        _ep_relax_jit(x, s1, s2, W0, b0, W1, b1, B1, eps, n_nudged, beta, y, r1, r2, n1, n2)
+        scale = lr[q] / beta
+        # contrastive Hebbian rule: dW = scale (rho(s^beta) rho(s^beta)^T - rho(s*) rho(s*)^T)
+        for j in range(H):
+            rn1 = min(max(s1[j], 0.0), 1.0)
+            for i in range(n_in):
+                r0 = min(max(x[i], 0.0), 1.0)
+                W0[j, i] += eta0 * ((scale * rn1) * r0 - (scale * f1[j]) * r0)
+            b0[j] += eta0 * (scale * (rn1 - f1[j]))
+        for k in range(O):
+            rn2 = min(max(s2[k], 0.0), 1.0)
+            for j in range(H):
+                dw = (scale * rn2) * min(max(s1[j], 0.0), 1.0) - (scale * f2[k]) * f1[j]
+                W1[k, j] += eta1 * dw
+                B1[j, k] += eta1 * dw
+            b1[k] += eta1 * (scale * (rn2 - f2[k]))
+    return out
+
+
+_ep_relax_jit = _jit(_ep_relax)  # (called by _ep_rate_kernel)
+_ep_rate_jit = _jit(_ep_rate_kernel)
+
+
+def ep_rate_numba(X, Y, Ws, bs, Bs, signs, lr, beta, etas, eps=0.5, n_free=30, n_nudged=10):
+    """`RateEPReference` (contrastive Hebbian rule, every layer learning, symmetric feedback, one
+    hidden layer, one update per sample) as a Numba loop; returns ``(Ws, bs, Bs, outputs)``."""
+    if len(Ws) != 2:
+        raise ValueError(f"ep_rate_numba runs one hidden layer; got {len(Ws) - 1}.")
+    W0, W1 = (np.array(w, dtype=float) for w in Ws)
+    b0, b1 = (np.array(v, dtype=float) for v in bs)
+    B1 = np.array(Bs[1], dtype=float)
+    out = _ep_rate_jit(np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(Y, dtype=float), W0, b0, W1, b1,
+                       B1, np.asarray(signs, dtype=float), np.asarray(lr, dtype=float), float(beta), float(etas[0]),
+                       float(etas[1]), float(eps), int(n_free), int(n_nudged))
+    return [W0, W1], [b0, b1], [None, B1], out

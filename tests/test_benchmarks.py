@@ -50,6 +50,30 @@ def test_numba_dictionary_loop_equals_the_numpy_loop():
     np.testing.assert_allclose(b[3]["ak"], a[3]["ak"], atol=1e-12)
 
 
+def test_numba_rate_ep_loop_equals_the_numpy_reference():
+    """One update per sample, random beta signs, an annealed learning rate: the Numba loop's
+    weights, biases, feedback weights and free-phase outputs equal `RateEPReference`'s."""
+    pytest.importorskip("numba")
+    from brianlearn.benchmarks.numba_loops import ep_rate_numba
+    from brianlearn.datasets.regression import two_link_arm
+    from brianlearn.protocols.eqprop_reference import RateEPReference
+
+    X, Y = two_link_arm(30, seed=2)
+    signs = np.random.default_rng(0).choice([-1.0, 1.0], 30)
+    lr = np.linspace(1.0, 0.5, 30)
+    ref = RateEPReference((2, 7, 2), beta=0.4, eta=(0.3, 0.2), eps=0.4, n_free=12, n_nudged=5, seed=1,
+                          output_scale=1.0)
+    W0, b0, B0 = [w.copy() for w in ref.W], [v.copy() for v in ref.b], [None, ref.B[1].copy()]
+    out = np.concatenate([ref.step(X[q:q + 1], Y[q:q + 1], signs[q:q + 1], lr=lr[q]) for q in range(30)])
+    Ws, bs, Bs, out_nb = ep_rate_numba(X, Y, W0, b0, B0, signs, lr, 0.4, (0.3, 0.2), 0.4, 12, 5)
+    assert np.abs(ref.W[0] - W0[0]).max() > 1e-3  # it learned
+    for a, b in zip(ref.W + ref.b + [ref.B[1]], Ws + bs + [Bs[1]]):
+        np.testing.assert_allclose(b, a, atol=1e-12)
+    np.testing.assert_allclose(out_nb, out, atol=1e-12)
+    with pytest.raises(ValueError, match="one hidden layer"):
+        ep_rate_numba(X, Y, W0 + W0[1:], b0, B0, signs, lr, 0.4, (0.3, 0.2, 0.1))
+
+
 @pytest.mark.slow
 @pytest.mark.cpp_standalone
 @pytest.mark.runtime
@@ -60,14 +84,15 @@ def test_bench_runs_and_every_implementation_agrees(tmp_path):
 
     sizes, samples, slow = dict(bench.SIZES[True]), dict(bench.SAMPLES[True]), dict(bench.SLOW_SAMPLES)
     try:
-        bench.SIZES[True] = {"nsm": (8,), "lca": (8,), "dictionary": (8,)}
-        bench.SAMPLES[True] = {"nsm": 20, "lca": 10, "dictionary": 10}
-        bench.SLOW_SAMPLES.update({"nsm": 2, "lca": 2, "dictionary": 2})
-        rows = bench.run_bench(quick=True, systems=["nsm", "lca", "dictionary"], repeats=1, out=str(tmp_path))
+        bench.SIZES[True] = {"nsm": (8,), "lca": (8,), "dictionary": (8,), "eqprop rate": (4,)}
+        bench.SAMPLES[True] = {"nsm": 20, "lca": 10, "dictionary": 10, "eqprop rate": 20}
+        bench.SLOW_SAMPLES.update({"nsm": 2, "lca": 2, "dictionary": 2, "eqprop rate": 2})
+        rows = bench.run_bench(quick=True, systems=["nsm", "lca", "dictionary", "eqprop rate"], repeats=1,
+                               out=str(tmp_path))
     finally:
         bench.SIZES[True], bench.SAMPLES[True] = sizes, samples
         bench.SLOW_SAMPLES.update(slow)
     diffs = [r["max |diff|"] for r in rows if not np.isnan(r["max |diff|"])]
-    assert len(diffs) == 3 * 5 and max(diffs) <= bench.TOLERANCE
+    assert len(diffs) == 4 * 5 and max(diffs) <= bench.TOLERANCE
     text = (tmp_path / "RESULTS.md").read_text()
     assert text.count("| nsm |") == 7 and "max abs diff" in text
