@@ -254,18 +254,71 @@ class _EP(_EPLIF):
         return out, self._flat(Ws, bs, Bs)
 
 
-SYSTEMS = {"nsm": _NSM, "lca": _LCA, "dictionary": _Dictionary, "eqprop rate": _EP, "eqprop lif": _EPLIF}
+class _Plasticity:
+    """Triplet STDP (Pfister & Gerstner 2006, visual cortex, minimal model) on an STDP-window
+    protocol: ``size`` synapses, each its own pre/post pair of spike trains (60 pairings at
+    10 Hz, dt = -50 ... 50 ms), all in one simulation at dt = 0.1 ms (`run_conditions`); a
+    'sample' is a synapse. References: the NumPy event loop (`event_weight_change`) and its
+    Numba loop, on the same spike times (on the simulation grid)."""
+
+    name, dt = "plasticity", 1e-4
+
+    def __init__(self, size):
+        from brian2 import Hz, ms
+
+        from brianlearn.protocols.plasticity.parameters import resolve_synapse
+        from brianlearn.protocols.plasticity.stimuli import PairingStimulus
+
+        self.model = resolve_synapse("triplet_stdp", "pfister_visual_cortex_minimal")
+        self.params = {k: float(v) for k, v in self.model.parameters.items()}
+        self.conds = PairingStimulus(np.linspace(-50, 50, size) * ms, 60, 10 * Hz).conditions()
+        self.k = size
+        self.what = (f"run_conditions('triplet_stdp', params='pfister_visual_cortex_minimal'), {size} synapses, "
+                     "60 pairings at 10 Hz each (6.06 s simulated at dt = 0.1 ms, all synapses in one run)")
+        self.steps = float("nan")  # (all synapses share the run's steps)
+
+    def brianlearn(self, device, n, chunk_size=None):
+        from brianlearn.protocols.plasticity.simulate import run_conditions
+
+        step = chunk_size or n
+        pct = np.concatenate([run_conditions(self.model, self.conds[lo:min(lo + step, n)], device=device)
+                              for lo in range(0, n, step)])
+        return None, (1 + pct / 100,)
+
+    def numpy(self, n):
+        from brian2 import second
+
+        from brianlearn.protocols.plasticity.simulate import run_conditions
+
+        return None, (1 + run_conditions(self.model, self.conds[:n], engine="numpy", dt=self.dt * second) / 100,)
+
+    def numba(self, n):
+        from brianlearn.benchmarks.numba_loops import triplet_numba
+
+        grid = [(np.round(np.asarray(a) / self.dt) * self.dt, np.round(np.asarray(b) / self.dt) * self.dt)
+                for a, b in self.conds[:n]]
+        return grid, (triplet_numba(grid, self.params),)
+
+    def events(self, grid):
+        """Synaptic events per synapse: its presynaptic and postsynaptic spikes."""
+        return float(np.mean([len(a) + len(b) for a, b in grid]))
+
+
+SYSTEMS = {"nsm": _NSM, "lca": _LCA, "dictionary": _Dictionary, "eqprop rate": _EP, "eqprop lif": _EPLIF,
+           "plasticity": _Plasticity}
 #: sizes and samples per size: quick, full
 SIZES = {True: {"nsm": (64, 256), "lca": (64, 256), "dictionary": (64, 256), "eqprop rate": (20,),
-               "eqprop lif": (300,)},
+               "eqprop lif": (300,), "plasticity": (10, 100)},
          False: {"nsm": (64, 128, 256, 512, 1024), "lca": (64, 128, 256, 512, 1024), "dictionary": (64, 128, 256, 512),
-                 "eqprop rate": (20, 100), "eqprop lif": (300,)}}
-SAMPLES = {True: {"nsm": 1000, "lca": 200, "dictionary": 200, "eqprop rate": 2000, "eqprop lif": 100},
-           False: {"nsm": 1000, "lca": 500, "dictionary": 500, "eqprop rate": 2000, "eqprop lif": 200}}
+                 "eqprop rate": (20, 100), "eqprop lif": (300,), "plasticity": (10, 100, 1000)}}
+SAMPLES = {True: {"nsm": 1000, "lca": 200, "dictionary": 200, "eqprop rate": 2000, "eqprop lif": 100,
+                  "plasticity": None},
+           False: {"nsm": 1000, "lca": 500, "dictionary": 500, "eqprop rate": 2000, "eqprop lif": 200,
+                   "plasticity": None}}  # (None: as many as the size, e.g. synapses)
 #: the chunk size the per-chunk cost is stated against (issue 11: <= 5 % of a 1 000-sample chunk)
 CHUNK = 1000
 #: samples for the slow implementations (NumPy loop, Brian2 runtime)
-SLOW_SAMPLES = {"nsm": 10, "lca": 5, "dictionary": 3, "eqprop rate": 20, "eqprop lif": 2}
+SLOW_SAMPLES = {"nsm": 10, "lca": 5, "dictionary": 3, "eqprop rate": 20, "eqprop lif": 2, "plasticity": 5}
 
 
 def bench_system(name, size, n, repeats, cache, log=print):
@@ -434,7 +487,7 @@ def run_bench(quick=True, systems=None, repeats=5, out=None, log=print):
     with tempfile.TemporaryDirectory() as cache:
         for name in systems or SYSTEMS:
             for size in SIZES[quick][name]:
-                rows += bench_system(name, size, SAMPLES[quick][name], repeats, cache, log)
+                rows += bench_system(name, size, SAMPLES[quick][name] or size, repeats, cache, log)
     header = (f"`brianlearn bench{' --quick' if quick else ''}{' --systems ' + ' '.join(systems) if systems else ''}` "
               f"on {platform.node()} ({os.cpu_count()} cores, {platform.machine()}), Python "
               f"{platform.python_version()}, Brian2 {brian2.__version__}, {time.strftime('%Y-%m-%d')}; {repeats} "

@@ -1,15 +1,17 @@
 """
 Hand-written compiled loops (Numba) of the Spiking NSM, the dictionary-learning network and the
-rate equilibrium-propagation network: the same dynamics, order of operations and rules as the
-NumPy references (`brianlearn.protocols.nsm_reference`, `brianlearn.protocols.dictionary_reference`,
-`brianlearn.protocols.eqprop_reference`), written as scalar loops that Numba compiles. The benchmark checks each against brianlearn before timing it.
+rate equilibrium-propagation network, and the event-by-event triplet STDP rule: the same dynamics,
+order of operations and rules as the NumPy references (`brianlearn.protocols.nsm_reference`,
+`brianlearn.protocols.dictionary_reference`, `brianlearn.protocols.eqprop_reference`,
+`brianlearn.protocols.plasticity.reference.event_weight_change`), written as scalar loops that
+Numba compiles. The benchmark checks each against brianlearn before timing it.
 
 Numba is an optional extra (``pip install brianlearn[bench]``).
 """
 
 import numpy as np
 
-__all__ = ["nsm_numba", "dictionary_numba", "ep_rate_numba", "have_numba"]
+__all__ = ["nsm_numba", "dictionary_numba", "ep_rate_numba", "triplet_numba", "have_numba"]
 
 try:
     import numba
@@ -280,3 +282,48 @@ def ep_rate_numba(X, Y, Ws, bs, Bs, signs, lr, beta, etas, eps=0.5, n_free=30, n
                        B1, np.asarray(signs, dtype=float), np.asarray(lr, dtype=float), float(beta), float(etas[0]),
                        float(etas[1]), float(eps), int(n_free), int(n_nudged))
     return [W0, W1], [b0, b1], [None, B1], out
+
+
+def _triplet_kernel(times, kinds, offsets, p, nearest):
+    """Final weight per condition; ``times``/``kinds`` (0 pre, 1 post) of every condition in
+    processing order, condition c at ``offsets[c]:offsets[c + 1]``."""
+    A2p, A3p, A2m, A3m, tp, tm, tx, ty, wmin, wmax = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]
+    out = np.empty(offsets.shape[0] - 1)
+    for c in range(out.shape[0]):
+        w, r1, r2, o1, o2 = 1.0, 0.0, 0.0, 0.0, 0.0
+        last = times[offsets[c]] if offsets[c + 1] > offsets[c] else 0.0
+        for e in range(offsets[c], offsets[c + 1]):
+            gap = times[e] - last
+            r1 *= np.exp(-gap / tp)
+            r2 *= np.exp(-gap / tx)
+            o1 *= np.exp(-gap / tm)
+            o2 *= np.exp(-gap / ty)
+            last = times[e]
+            if kinds[e] == 0:
+                w = min(max(w - o1 * (A2m + A3m * r2), wmin), wmax)
+                r1, r2 = (1.0, 1.0) if nearest else (r1 + 1.0, r2 + 1.0)
+            else:
+                w = min(max(w + r1 * (A2p + A3p * o2), wmin), wmax)
+                o1, o2 = (1.0, 1.0) if nearest else (o1 + 1.0, o2 + 1.0)
+        out[c] = w
+    return out
+
+
+_triplet_jit = _jit(_triplet_kernel)
+
+
+def triplet_numba(conditions, params, nearest=False):
+    """`event_weight_change` of the triplet rule (``rule='triplet'``, or ``'triplet_nearest'``
+    with ``nearest``) for every ``(pre_times, post_times)`` condition (seconds) as a Numba loop;
+    ``params`` holds every parameter of the rule as SI floats. Returns the final weights."""
+    times, kinds, offsets = [], [], [0]
+    for pre, post in conditions:
+        t = np.concatenate([np.asarray(pre, float), np.asarray(post, float)])
+        k = np.concatenate([np.zeros(len(pre), np.int64), np.ones(len(post), np.int64)])
+        order = np.lexsort((k, t))  # (at equal times the presynaptic spike first, as in Brian2)
+        times.append(t[order])
+        kinds.append(k[order])
+        offsets.append(offsets[-1] + len(t))
+    names = ("A2_plus", "A3_plus", "A2_minus", "A3_minus", "tau_plus", "tau_minus", "tau_x", "tau_y", "w_min", "w_max")
+    p = np.array([float(params[n]) for n in names])
+    return _triplet_jit(np.concatenate(times), np.concatenate(kinds), np.array(offsets, np.int64), p, bool(nearest))

@@ -191,7 +191,7 @@ def _parser():
                         "hand-written NumPy and Numba loops of the same dynamics, each checked for equal "
                         "results first; writes RESULTS.md and throughput.png (default: benchmarks/).")
     sp.add_argument("--quick", action="store_true", help="two sizes per system (default: the full size scan)")
-    sp.add_argument("--systems", nargs="*", default=None, help="only these systems (nsm, lca, dictionary, 'eqprop rate', 'eqprop lif')")
+    sp.add_argument("--systems", nargs="*", default=None, help="only these systems (nsm, lca, dictionary, 'eqprop rate', 'eqprop lif', plasticity)")
     sp.add_argument("--repeats", type=int, default=5, help="timed runs per implementation (default: 5)")
     sp.add_argument("--out", default="benchmarks", help="folder for RESULTS.md and throughput.png")
     sp.add_argument("--render", action="store_true", help="only rewrite RESULTS.md from the stored results.json")

@@ -36,6 +36,22 @@ def test_numba_nsm_and_lca_loops_equal_the_numpy_loop():
     np.testing.assert_array_equal(b["W"], D)
 
 
+def test_numba_triplet_loop_equals_the_event_loop():
+    """All-to-all and nearest-spike triplet STDP on pairings and triplets, presynaptic spike first at equal times."""
+    pytest.importorskip("numba")
+    from brianlearn.benchmarks.numba_loops import triplet_numba
+    from brianlearn.protocols.plasticity.parameters import resolve_synapse
+    from brianlearn.protocols.plasticity.reference import event_weight_change
+
+    params = {k: float(v) for k, v in resolve_synapse("triplet_stdp", "pfister_hippocampus_full").parameters.items()}
+    pre = 0.01 + np.arange(6) * 0.1
+    conds = [(pre, pre + d) for d in (-0.02, -0.005, 0.0, 0.005, 0.02)] + [(pre, np.sort(np.r_[pre + 0.005, pre - 0.01]))]
+    for rule, nearest in (("triplet", False), ("triplet_nearest", True)):
+        ref = np.array([event_weight_change(rule, params, a, b) for a, b in conds])
+        assert np.ptp(ref) > 0.05
+        np.testing.assert_allclose(triplet_numba(conds, params, nearest=nearest), ref, rtol=0, atol=1e-14)
+
+
 def test_numba_dictionary_loop_equals_the_numpy_loop():
     pytest.importorskip("numba")
     from brianlearn.benchmarks.numba_loops import dictionary_numba
@@ -84,15 +100,15 @@ def test_bench_runs_and_every_implementation_agrees(tmp_path):
 
     sizes, samples, slow = dict(bench.SIZES[True]), dict(bench.SAMPLES[True]), dict(bench.SLOW_SAMPLES)
     try:
-        bench.SIZES[True] = {"nsm": (8,), "lca": (8,), "dictionary": (8,), "eqprop rate": (4,)}
-        bench.SAMPLES[True] = {"nsm": 20, "lca": 10, "dictionary": 10, "eqprop rate": 20}
-        bench.SLOW_SAMPLES.update({"nsm": 2, "lca": 2, "dictionary": 2, "eqprop rate": 2})
-        rows = bench.run_bench(quick=True, systems=["nsm", "lca", "dictionary", "eqprop rate"], repeats=1,
-                               out=str(tmp_path))
+        bench.SIZES[True] = {"nsm": (8,), "lca": (8,), "dictionary": (8,), "eqprop rate": (4,), "plasticity": (4,)}
+        bench.SAMPLES[True] = {"nsm": 20, "lca": 10, "dictionary": 10, "eqprop rate": 20, "plasticity": None}
+        bench.SLOW_SAMPLES.update({"nsm": 2, "lca": 2, "dictionary": 2, "eqprop rate": 2, "plasticity": 2})
+        rows = bench.run_bench(quick=True, systems=["nsm", "lca", "dictionary", "eqprop rate", "plasticity"],
+                               repeats=1, out=str(tmp_path))
     finally:
         bench.SIZES[True], bench.SAMPLES[True] = sizes, samples
         bench.SLOW_SAMPLES.update(slow)
     diffs = [r["max |diff|"] for r in rows if not np.isnan(r["max |diff|"])]
-    assert len(diffs) == 4 * 5 and max(diffs) <= bench.TOLERANCE
+    assert len(diffs) == 5 * 5 and max(diffs) <= bench.TOLERANCE
     text = (tmp_path / "RESULTS.md").read_text()
     assert text.count("| nsm |") == 7 and "max abs diff" in text
