@@ -492,6 +492,8 @@ def run_bench(quick=True, systems=None, repeats=5, out=None, log=print):
               f"on {platform.node()} ({os.cpu_count()} cores, {platform.machine()}), Python "
               f"{platform.python_version()}, Brian2 {brian2.__version__}, {time.strftime('%Y-%m-%d')}; {repeats} "
               f"repeats, this run {time.time() - start:.0f} s.")
+    for r in rows:
+        r["run"] = header
     os.makedirs(out, exist_ok=True)
     with open(store, "w") as f:
         json.dump({"header": header, "rows": kept + rows}, f, indent=0, default=float)
@@ -525,7 +527,14 @@ def render(out=None, log=print):
         base = next(b for b in rows if b["system"] == r["system"] and b["size"] == r["size"]
                     and b["implementation"].endswith("1 thread"))
         r["vs brianlearn"] = r["samples/s"] / base["samples/s"]
-    lines = ["# Benchmarks", "", stored["header"], "",
+    runs = list(dict.fromkeys(r.get("run", stored["header"]) for r in rows))
+    if len(runs) > 1:  # (a run of some systems keeps the other systems' rows of earlier runs)
+        head = ["The rows come from these runs:", ""] + [
+            f"- {', '.join(dict.fromkeys(r['system'] for r in rows if r.get('run', stored['header']) == run))}: {run}"
+            for run in runs]
+    else:
+        head = runs
+    lines = ["# Benchmarks", ""] + head + ["",
              "Throughput is samples / the minimum time of the repeats; 'vs brianlearn' is that throughput over "
              "brianlearn cpp_standalone with 1 thread at the same size. 'compile' is the first fit's code generation "
              "and compilation into an empty build cache (Numba: its first call, which JIT-compiles; runtime: the "
