@@ -8,7 +8,6 @@ what to do.
 """
 
 import os
-import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -213,24 +212,6 @@ def activate(config):
         # took 20-22 s against 17.5 s with -j2 on 2 cores
         prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
     prefs.codegen.cpp.include_dirs = _canonical_include_dirs(prefs.codegen.cpp.include_dirs)
-    if config.name == "cpp_standalone":
-        prefs.devices.cpp_standalone.extra_make_args_unix = with_ccache(prefs.devices.cpp_standalone.extra_make_args_unix)
-
-
-def with_ccache(make_args):
-    """``make_args`` plus ``CXX='ccache <compiler>'`` where the machine has ``ccache`` (on the
-    ``PATH``) and neither ``make_args`` nor ``BRIANLEARN_CCACHE=0`` says otherwise: a file that
-    another build compiled before (the same source and flags) is taken from ccache's cache.
-    The compiler is ``$CXX`` or make's default ``g++``."""
-    make_args = list(make_args)
-    if (os.environ.get("BRIANLEARN_CCACHE", "1") == "0" or shutil.which("ccache") is None
-            or any(str(a).strip("'\"").startswith("CXX=") for a in make_args)):
-        return make_args
-    compiler = os.environ.get("CXX", "g++")
-    if os.path.basename(compiler.split()[0]) == "ccache":
-        return make_args
-    # (the makefile compiles against a precompiled objects.h: ccache needs these sloppinesses for it)
-    return make_args + [shlex.quote(f"CXX=CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime ccache {compiler}")]
 
 
 def insert_seed_code(config, seed_variable):

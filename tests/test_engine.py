@@ -605,35 +605,3 @@ def test_faster_makefile_builds_the_same_objects():
         for name in ("objects.h.gch", "plain.o", "pch.o"):
             if os.path.exists(os.path.join(d, name)):
                 os.remove(os.path.join(d, name))
-
-
-def test_ccache_is_used_where_the_machine_has_it(tmp_path, monkeypatch):
-    """``make`` gets ``CXX='... ccache <compiler>'`` when ccache is on the PATH, unless
-    BRIANLEARN_CCACHE=0, the make arguments already choose CXX, or $CXX is ccache already; the
-    argument survives Brian2's shell command line as one word."""
-    import shlex
-
-    from brianlearn.devices import with_ccache
-
-    fake = tmp_path / "ccache"
-    fake.write_text("#!/bin/sh\nexec \"$@\"\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.delenv("CXX", raising=False)
-    monkeypatch.delenv("BRIANLEARN_CCACHE", raising=False)
-    args = with_ccache(["-j2"])
-    assert args[0] == "-j2" and len(args) == 2
-    words = shlex.split(" ".join(args))
-    assert words[1].startswith("CXX=") and words[1].split()[-2:] == ["ccache", "g++"]
-    assert with_ccache(args) == args  # (activating again adds nothing)
-    monkeypatch.setenv("CXX", "clang++")
-    assert shlex.split(with_ccache([])[0])[0].endswith("ccache clang++")
-    assert with_ccache(["CXX=g++-12"]) == ["CXX=g++-12"]
-    monkeypatch.setenv("CXX", "ccache g++")
-    assert with_ccache([]) == []
-    monkeypatch.delenv("CXX")
-    monkeypatch.setenv("BRIANLEARN_CCACHE", "0")
-    assert with_ccache(["-j2"]) == ["-j2"]
-    monkeypatch.setenv("BRIANLEARN_CCACHE", "1")
-    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
-    assert with_ccache(["-j2"]) == ["-j2"]
