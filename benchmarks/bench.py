@@ -294,9 +294,9 @@ class _Plasticity:
 
     def numba(self, n):
         from brianlearn.benchmarks.numba_loops import triplet_numba
+        from brianlearn.protocols.plasticity.simulate import _snap
 
-        grid = [(np.round(np.asarray(a) / self.dt) * self.dt, np.round(np.asarray(b) / self.dt) * self.dt)
-                for a, b in self.conds[:n]]
+        grid = [(_snap(a, self.dt) * self.dt, _snap(b, self.dt) * self.dt) for a, b in self.conds[:n]]
         return grid, (triplet_numba(grid, self.params),)
 
     def events(self, grid):

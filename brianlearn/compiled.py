@@ -331,7 +331,7 @@ class _CompiledRun:
             values = _timed_array_values(name, data, signals, valid)
             if values is not None:
                 timed[name] = values
-        with _run_folder(self.directory), replay.scratch() as scratch:
+        with running(self.directory), replay.scratch() as scratch:  # (its files: all in the scratch folder)
             folder = replay.run(m, scratch, chunk_seed, learned, timed, with_output=bool(self.protocol.progress))
             state, records = replay.read_results(folder, m)
         for key, e in m["learned"].items():
