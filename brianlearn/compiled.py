@@ -21,6 +21,7 @@ import gc
 import os
 import shutil
 import socket
+import time
 import weakref
 
 import numpy as np
@@ -61,19 +62,25 @@ def release_all(keep=None):
 #: `_freeze_long_lived`: the (type, name) of the Brian2 objects alive at the first `take_device`
 #: (its singletons: default clocks, the magic network), and whether it has frozen the long-lived objects
 _FREEZE = {"baseline": None, "frozen": False}
+#: a full collection in `take_device` slower than this (seconds) freezes again (see `_freeze_long_lived`)
+SLOW_COLLECTION = 0.02
 
 
-def _freeze_long_lived():
-    """Once per process, at the second network and only when no Brian2 object but its singletons
-    is alive: move the objects alive now (modules, and the caches that Brian2's and SymPy's code
-    generation filled while building the first network) out of the garbage collector's view
-    (`gc.freeze`). The full collections of `take_device` then take ~1 ms instead of ~0.1 s and
-    code generation runs without collector passes over them: a warm fit's fixed cost falls by
-    about half. Frozen objects are still freed by reference counting; only reference cycles among
-    them would no longer be collected, which is why this happens once, with no network alive."""
+def _freeze_long_lived(collection_s=0.0):
+    """At the second network, and again whenever ``take_device``'s full collection took more than
+    `SLOW_COLLECTION` seconds, but only when no Brian2 object but its singletons is alive: move the
+    objects alive now out of the garbage collector's view (`gc.freeze`). Those are modules and
+    caches: what Brian2's and SymPy's code generation filled while building the first network,
+    and what a first Brian2 ``runtime`` run leaves when it compiles Cython code (the Cython
+    compiler's symbol tables: ~520 000 objects, which made every later full collection take
+    ~0.25 s and a plasticity `run_conditions` call 1 s instead of 0.15 s). The full collections of
+    `take_device` then take ~1 ms and code generation runs without collector passes over them.
+    Frozen objects are still freed by reference counting; only reference cycles among them would
+    no longer be collected, which is why this happens only with no network alive, right after two
+    full collections (everything frozen is reachable then), and only when collections have become slow."""
     from brian2.core.names import Nameable
 
-    if _FREEZE["frozen"]:
+    if _FREEZE["frozen"] and collection_s <= SLOW_COLLECTION:
         return
     objects = [ref() for ref in Nameable.__instances__()]
     alive = sorted((type(o).__name__, o.name) for o in objects if o is not None)
@@ -90,8 +97,9 @@ def take_device(config, keep=None):
     release_all(keep)
     gc.collect()
     activate(config)  # (reinit: the device lets go of the old code objects)
+    start = time.perf_counter()
     gc.collect()
-    _freeze_long_lived()
+    _freeze_long_lived(time.perf_counter() - start)
 
 
 def build_cached(label, config_dict, config):

@@ -197,6 +197,23 @@ def test_long_lived_objects_are_frozen_once_at_the_second_network():
 
 
 @pytest.mark.cpp_standalone
+def test_long_lived_objects_made_later_are_frozen_when_collections_become_slow():
+    """After the first freeze, a process that fills a long-lived cache (here 600 000 lists; a
+    first Brian2 runtime run leaves ~520 000 objects of the Cython compiler) has slow full
+    collections; the next network with no other Brian2 object alive freezes them too (issue 11:
+    a plasticity call took 1 s instead of 0.15 s after a runtime run in the same process). With
+    nothing new, no second freeze. (Fails without the re-freeze: the count stays ~0.)"""
+    out = _tagged(_python(
+        "import gc; import numpy as np, test_engine as t; "
+        "run = lambda: t.Ticker(device='cpp_standalone').run_trials({'x': np.ones((4, 3))}); "
+        "run(); run(); start = gc.get_freeze_count(); run(); print('NOTHING', gc.get_freeze_count() - start); "
+        "cache = [[i] for i in range(600_000)]; start = gc.get_freeze_count(); run(); "
+        "print('CACHE', gc.get_freeze_count() - start)"))
+    assert int(out["NOTHING"][0]) <= 0  # (frozen objects freed by reference counting leave the count)
+    assert int(out["CACHE"][0]) >= 600_000
+
+
+@pytest.mark.cpp_standalone
 def test_brian2_include_dir_leak_does_not_force_a_recompilation():
     """Brian2's Cython availability check appends ``brian2/synapses`` to the include-dirs
     preference in place, but only when its test module is not in the machine's Cython cache;
