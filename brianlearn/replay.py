@@ -99,7 +99,9 @@ def _canonical(obj, active=()):
     if isinstance(obj, (set, frozenset)):
         return ["set", sorted(json.dumps(_canonical(v, active)) for v in obj)]
     if isinstance(obj, dict):
-        items = [(json.dumps(_canonical(k, active)), _canonical(v, active)) for k, v in obj.items()]
+        # (the sort key of a str key is the str itself, marked so that it differs from any other key's)
+        items = [("s" + k if isinstance(k, str) else "j" + json.dumps(_canonical(k, active)), _canonical(v, active))
+                 for k, v in obj.items()]
         return ["dict", sorted(items, key=lambda kv: kv[0])]
     if isinstance(obj, _NOT_DATA) or not hasattr(obj, "__dict__"):
         raise _NoCanonicalForm(type(obj).__qualname__)
@@ -445,7 +447,7 @@ def run(manifest, folder, seed, learned, timed, with_output=False):
     env = dict(os.environ)
     env.update(prefs["devices.cpp_standalone.run_environment_variables"])
     env.update(manifest["environment"])
-    run_cmd = prefs.devices.cpp_standalone.run_cmd_unix
+    run_cmd = prefs["devices.cpp_standalone.run_cmd_unix"]
     run_cmd = [run_cmd] if isinstance(run_cmd, str) else list(run_cmd)
     command = run_cmd + ["--results_dir", results] + args
     stdout_path = os.path.join(folder, "stdout.txt")
