@@ -21,11 +21,15 @@ the worse-of-both score. The estimator defaults (`DEFAULT_ETAS` of ``protocols/e
 the chosen values, one pair per rule of the LIF network; both nudging forms share their rule's
 rates (the nudging form does not change the scale of the updates). The rate network's `anneal`
 (final / initial learning rate) is chosen the same way; the LIF network keeps anneal 0.1 (not tuned: each
-LIF fit costs about 7 min on one core). The LIF ``--full`` run (5 passes, about 1 h per fit) is
-not tuned here: it halves the chosen rates, a choice made without a validation run.
+LIF fit costs about 7 min on one core).
 
-Usage: python figures/eqprop_tuning.py [--device D] [--seed N] [--out DIR]
-Writes figures/eqprop_tuning.png and its rows of figures/RESULTS.md.
+``--full``: the LIF ``--full`` run (seed 003's model, 5 passes instead of 2, about 10-13 min per fit
+here) scales the estimator's defaults by `FULL_ETA_FACTOR` of ``figures/eqprop_lif.py``; that factor
+is chosen here the same way, on the same validation set, over `FULL_GRID` (factors of the
+defaults, 5 passes, seed 003's model only), and written to its own section (``eqprop_tuning_full``).
+
+Usage: python figures/eqprop_tuning.py [--full] [--device D] [--seed N] [--out DIR]
+Writes figures/eqprop_tuning[_full].png and its rows of figures/RESULTS.md.
 """
 
 import numpy as np
@@ -33,14 +37,14 @@ import numpy as np
 from brianlearn.datasets.regression import regression_task, regression_validation
 from brianlearn.figures._parallel import parallel_map
 from brianlearn.figures._plotting import plt, save
-from brianlearn.figures.eqprop_lif import (EPOCHS_QUICK as LIF_EPOCHS, HIDDEN, N_EVALUATIONS, N_TEST, N_TRAIN,
+from brianlearn.figures.eqprop_lif import (EPOCHS_FULL as LIF_EPOCHS_FULL, EPOCHS_QUICK as LIF_EPOCHS, HIDDEN, N_EVALUATIONS, N_TEST, N_TRAIN,
                                            NEURONS_PER_DIM, late_and_early)
 from brianlearn.figures.eqprop_rate import EPOCHS_QUICK as RATE_EPOCHS, EVAL_EVERY as RATE_EVAL_EVERY
 from brianlearn.figures.eqprop_rate import HAND_SET_ETAS
-from brianlearn.protocols.eqprop import EquilibriumPropagation
-from brianlearn.results import experiment_checkpoint, figure_main, record_results
+from brianlearn.protocols.eqprop import DEFAULT_ETAS, EquilibriumPropagation
+from brianlearn.results import experiment_checkpoint, figure_main, record_results, sized
 
-__all__ = ["run", "choose", "GRID", "BASE_ETAS"]
+__all__ = ["run", "choose", "GRID", "FULL_GRID", "BASE_ETAS"]
 
 # ---------------------------------------------------------------- parameters
 #: validation samples (an independent draw of the two-link-arm task)
@@ -63,18 +67,25 @@ GRID = {
     "LIF 2-300-2, rule chl": ({"": dict(_LIF, rule="chl")}, BASE_ETAS["lif"], (0.0625, 0.125, 0.25, 0.5), (0.1,)),
     "LIF 2-300-2, rule delta": ({"": dict(_LIF, rule="delta")}, BASE_ETAS["lif"], (0.5, 1.0, 2.0, 4.0), (0.1,)),
 }
+#: ``--full``: the factor of the LIF ``--full`` run (seed 003's model, 5 passes), scaling the
+#: estimator's defaults (the quick schedule's choice above); a factor 1 keeps them
+FULL_GRID = {
+    f"LIF 2-300-2, rule chl, {LIF_EPOCHS_FULL} passes (--full)": (
+        {"": dict(_LIF, rule="chl", epochs=LIF_EPOCHS_FULL, eval_every=N_TRAIN * LIF_EPOCHS_FULL // N_EVALUATIONS)},
+        DEFAULT_ETAS["lif", "chl"], (0.25, 0.5, 1.0, 2.0), (0.1,)),
+}
 
 
 def _point(args):
     """One fit scored on the validation set; returns ``(network, variant, factor, anneal, val
     curve, samples)``. (Everything it needs comes in ``args``: a worker process sees this module
     as imported.)"""
-    name, variant, kw, etas, factor, anneal, seed, device, n_train, n_val = args
+    name, variant, kw, etas, factor, anneal, seed, device, n_train, n_val, quick = args
     Xtr, Ytr, _, _ = regression_task(n_train, N_TEST, seed=seed)
     Xval, Yval = regression_validation(n_val, seed=seed)
     net = EquilibriumPropagation(eta=tuple(factor * e for e in etas), anneal=anneal, seed=seed, device=device, **kw)
     net.fit(Xtr, Ytr, X_val=Xval, Y_val=Yval,
-            **experiment_checkpoint(f"eqprop_tuning_{name}{variant}_x{factor:g}_anneal{anneal:g}", True, seed, device))
+            **experiment_checkpoint(f"eqprop_tuning_{name}{variant}_x{factor:g}_anneal{anneal:g}", quick, seed, device))
     h = net.history_
     print(f"  {name}{variant}: eta x {factor:g}, anneal {anneal:g}: validation MSE, late-phase mean "
           f"{late_and_early(h['val_mse'])[0]:.3g}", flush=True)
@@ -90,10 +101,12 @@ def choose(scores, tie=TIE):
 
 
 def run(out="figures", quick=True, seed=0, device=None, n_jobs=None):
-    """Fit every grid point of every variant (in ``n_jobs`` processes, default: one per core),
-    plot ``eqprop_tuning.png``, write the rows; return the scores and the choices."""
-    points = [(name, v, kw, etas, f, a, seed, device, N_TRAIN, N_VAL)
-              for name, (variants, etas, factors, anneals) in GRID.items() for v, kw in variants.items()
+    """Fit every grid point of every variant (in ``n_jobs`` processes, default: one per core) of
+    `GRID` (quick) or `FULL_GRID` (``quick=False``), plot ``eqprop_tuning[_full].png``, write the
+    rows; return the scores and the choices."""
+    grid = GRID if quick else FULL_GRID
+    points = [(name, v, kw, etas, f, a, seed, device, N_TRAIN, N_VAL, quick)
+              for name, (variants, etas, factors, anneals) in grid.items() for v, kw in variants.items()
               for f in factors for a in anneals]
     table = {}  # network -> (factor, anneal) -> variant -> (late-phase score, curve, samples)
     for name, v, f, a, val, samples in parallel_map(_point, points, n_jobs):
@@ -102,9 +115,9 @@ def run(out="figures", quick=True, seed=0, device=None, n_jobs=None):
     scores = {name: {k: max(x[0] for x in per.values()) for k, per in pts.items()} for name, pts in table.items()}
     chosen = {name: choose(sc) for name, sc in scores.items()}
     # ------------------------------------------------------------ figure
-    fig, ax = plt().subplots(1, len(GRID), figsize=(4.3 * len(GRID), 5.0), squeeze=False)
+    fig, ax = plt().subplots(1, len(grid), figsize=(4.3 * len(grid) + 0.7 * (len(grid) == 1), 5.0), squeeze=False)
     for a_, (name, pts) in zip(ax[0], table.items()):
-        variants, _, factors, anneals = GRID[name]
+        variants, _, factors, anneals = grid[name]
         for k, (v, an) in enumerate((v, an) for v in variants for an in anneals):
             a_.plot(factors, [pts[f, an][v][0] for f in factors], "o-" if not v else "x--", color=f"C{k}",
                     label=f"anneal {an:g}{v}")
@@ -125,11 +138,11 @@ def run(out="figures", quick=True, seed=0, device=None, n_jobs=None):
         a_.set_xticks([], minor=True)
         a_.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     fig.tight_layout()
-    path = save(fig, out, "eqprop_tuning.png", dpi=110)
+    path = save(fig, out, sized("eqprop_tuning", quick) + ".png", dpi=110)
     # ------------------------------------------------------------ rows
     rows = []
     for name, pts in table.items():
-        variants, etas, _, _ = GRID[name]
+        variants, etas, _, _ = grid[name]
         rate = lambda g: ", ".join(f"{g * e:g}" for e in etas)  # noqa: E731
         for v in variants:
             for (g, a), per in sorted(pts.items()):
@@ -141,9 +154,14 @@ def run(out="figures", quick=True, seed=0, device=None, n_jobs=None):
         rows.append({"quantity": f"{name}: chosen{worst} (lowest validation score; within {TIE:.0%} of it, the "
                                  "largest factor, with its best anneal)",
                      "measured": f"eta = {rate(f)}, anneal {an:g}", "paper": "-", "figure": path})
-    record_results("eqprop_tuning", rows, folder=out,
-                   title="Equilibrium propagation: learning rates chosen on the validation set",
-                   command="brianlearn run eqprop")
+        if not quick:
+            rows.append({"quantity": f"{name}: chosen factor of the estimator's default rates "
+                                     "(figures/eqprop_lif.py FULL_ETA_FACTOR)", "measured": f"{f:g}", "paper": "-",
+                         "figure": path})
+    record_results(sized("eqprop_tuning", quick), rows, folder=out,
+                   title="Equilibrium propagation: learning rates chosen on the validation set"
+                         + ("" if quick else f", LIF {LIF_EPOCHS_FULL}-pass schedule"),
+                   command="brianlearn run eqprop" + ("" if quick else " --full"))
     return {"scores": {n: {k: {v: x[0] for v, x in per.items()} for k, per in p.items()} for n, p in table.items()},
             "chosen": chosen}
 

@@ -79,6 +79,23 @@ def test_default_learning_rates_are_the_tuned_ones():
     assert DEFAULT_ETAS["rate", "delta"] == DEFAULT_ETAS["rate", "chl"]  # (the rate network's delta rule: untuned)
 
 
+def test_full_learning_rate_factor_is_the_tuned_one():
+    """Consistency check (true by construction once the value is copied): the LIF ``--full``
+    run's factor of the default rates is the one ``figures/eqprop_tuning.py --full`` chose on the
+    validation set, as its stored rows say, and that choice lies inside its grid."""
+    import json
+
+    from brianlearn.figures.eqprop_lif import FULL_ETA_FACTOR
+    from brianlearn.figures.eqprop_tuning import FULL_GRID
+
+    with open(os.path.join(os.path.dirname(__file__), "..", "figures", "results", "eqprop_tuning_full.json")) as f:
+        rows = json.load(f)["rows"]
+    chosen = [r for r in rows if "chosen factor" in r["quantity"]]
+    assert len(chosen) == 1 and float(chosen[0]["measured"]) == FULL_ETA_FACTOR
+    (_, _, factors, _), = FULL_GRID.values()
+    assert min(factors) < FULL_ETA_FACTOR < max(factors)
+
+
 def test_baselines():
     """Linear least squares ~1.6e-2 (DESIGN.md); backprop 2-20-2 far better (spec: 3e-4)."""
     Xtr, Ytr, Xte, Yte = regression_task(4000, 1000, seed=0)
