@@ -178,8 +178,9 @@ class _Dictionary:
 
 
 class _EPLIF:
-    """Equilibrium propagation with LIF neurons on the two-link arm (brianlearn only: no
-    hand-written loop of the spiking network)."""
+    """Equilibrium propagation with LIF neurons on the two-link arm: brianlearn, and the NumPy and
+    Numba loops of `brianlearn.benchmarks.lif_ep_loops` from the estimator's initial weights,
+    sample order and learning-rate schedule (`lif_ep_init`)."""
 
     name, neuron, ms = "eqprop lif", "lif", 500.0
 
@@ -189,7 +190,7 @@ class _EPLIF:
         self.X, self.Y = two_link_arm(2000, seed=0)
         self.hidden = hidden
         self.what = (f"EquilibriumPropagation(neuron='{self.neuron}', hidden=({hidden},)), two-link arm, "
-                     f"{self.ms:g} ms per sample" + ("" if self.neuron == "rate" else "; no NumPy or Numba loop of it"))
+                     f"{self.ms:g} ms per sample")
         self.steps = float("nan")
 
     def estimator(self, device=None, n=1, chunk_size=None):
@@ -202,6 +203,19 @@ class _EPLIF:
         est = self.estimator(device, n, chunk_size)
         est.fit(self.X[:n], self.Y[:n])
         return est, self._flat(est.feedforward_, est.biases_, est.feedback_)
+
+    def _loop(self, loop, n):
+        from brianlearn.benchmarks import lif_ep_loops
+
+        init = lif_ep_loops.lif_ep_init(self.estimator(None, n), self.X[:n], self.Y[:n])
+        Ws, bs, Bs, out = getattr(lif_ep_loops, loop)(init)
+        return out, self._flat(Ws, bs, Bs)
+
+    def numpy(self, n):
+        return self._loop("ep_lif_numpy", n)
+
+    def numba(self, n):
+        return self._loop("ep_lif_numba", n)
 
     @staticmethod
     def _flat(Ws, bs, Bs):
