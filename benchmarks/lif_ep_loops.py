@@ -458,6 +458,31 @@ def ep_lif_numpy(init, n=None, rates=False, contract=True):
 
 
 # ---------------------------------------------------------------- Numba
+def _snapshot(rho, r2, inv_r):
+    """``rho += 1.0 * (r2 / r_max - rho)``: a layer's end-of-phase rate snapshot, as the gated
+    operation of the generated code writes it."""
+    for i in range(rho.shape[0]):
+        rho[i] += 1.0 * ((inv_r * r2[i]) - rho[i])
+
+
+def _threshold(not_ref, u, theta, spikes, last, t):
+    """A layer's spikes of ``u > theta`` (not refractory) into ``spikes`` in index order; returns their count."""
+    count = 0
+    for i in range(u.shape[0]):
+        if not_ref[i] and u[i] > theta:
+            spikes[count] = i
+            count += 1
+            last[i] = t
+    return count
+
+
+def _reset(spikes, count, u, u_r, r1, jump):
+    """A layer's resets: ``u = u_r``, ``r1 += 1 / tau_r`` for each of its ``count`` spikes."""
+    for a in range(count):
+        u[spikes[a]] = u_r
+        r1[spikes[a]] += jump
+
+
 def _lif_kernel(D_all, RI_all, W0, W1, B1, b0, b1, steps, beta_sign, pin, phid, pout, dt, n_free, n_steps, chunk,
                 dv, chl, learn_from, fixed_feedback, contract, late, out_rho):
     """The one-hidden-layer network, every sample of ``D_all`` (weights updated in place).
@@ -489,45 +514,22 @@ def _lif_kernel(D_all, RI_all, W0, W1, B1, b0, b1, steps, beta_sign, pin, phid, 
     sp2 = np.empty(Nout, dtype=np.int64)
     for q in range(n):
         if q % chunk == 0:
-            for i in range(Nin):
-                rf0[i] = 0.0
-                rn0[i] = 0.0
-            for j in range(H):
-                rf1[j] = 0.0
-                rn1[j] = 0.0
-            for k in range(Nout):
-                rf2[k] = 0.0
-                rn2[k] = 0.0
+            for rho in (rf0, rn0, rf1, rn1, rf2, rn2):
+                rho[:] = 0.0
         step0 = (q % chunk) * n_steps
-        for i in range(Nin):
-            u0_[i] = ur0
-            r10[i] = 0.0
-            r20[i] = 0.0
-            last0[i] = -1000000000.0
-        for j in range(H):
-            u1[j] = ur1
-            r11[j] = 0.0
-            r21[j] = 0.0
-            last1[j] = -1000000000.0
-            Iu1[j] = 0.0
-            Id1[j] = 0.0
-        for k in range(Nout):
-            u2[k] = ur2
-            r12[k] = 0.0
-            r22[k] = 0.0
-            last2[k] = -1000000000.0
-            Iu2[k] = 0.0
+        u0_[:], u1[:], u2[:] = ur0, ur1, ur2
+        for x in (r10, r20, r11, r21, Iu1, Id1, r12, r22, Iu2):
+            x[:] = 0.0
+        for last in (last0, last1, last2):
+            last[:] = -1000000000.0
         v = 0.0
         bsg = beta_sign[q]
         for s in range(n_steps):
             t = (step0 + s) * dt
             if s == n_free and not late[q]:
-                for i in range(Nin):
-                    rf0[i] += 1.0 * ((invr0 * r20[i]) - rf0[i])
-                for j in range(H):
-                    rf1[j] += 1.0 * ((invr1 * r21[j]) - rf1[j])
-                for k in range(Nout):
-                    rf2[k] += 1.0 * ((invr2 * r22[k]) - rf2[k])
+                _snapshot_jit(rf0, r20, invr0)
+                _snapshot_jit(rf1, r21, invr1)
+                _snapshot_jit(rf2, r22, invr2)
             nudge = (1.0 if s >= n_free else 0.0) * bsg
             # state updates
             for i in range(Nin):
@@ -572,24 +574,9 @@ def _lif_kernel(D_all, RI_all, W0, W1, B1, b0, b1, steps, beta_sign, pin, phid, 
                     u2[k] = un
             v = dv + v
             # thresholds
-            n0 = 0
-            for i in range(Nin):
-                if nr0[i] and u0_[i] > th0:
-                    sp0[n0] = i
-                    n0 += 1
-                    last0[i] = t
-            n1 = 0
-            for j in range(H):
-                if nr1[j] and u1[j] > th1:
-                    sp1[n1] = j
-                    n1 += 1
-                    last1[j] = t
-            n2 = 0
-            for k in range(Nout):
-                if nr2[k] and u2[k] > th2:
-                    sp2[n2] = k
-                    n2 += 1
-                    last2[k] = t
+            n0 = _threshold_jit(nr0, u0_, th0, sp0, last0, t)
+            n1 = _threshold_jit(nr1, u1, th1, sp1, last1, t)
+            n2 = _threshold_jit(nr2, u2, th2, sp2, last2, t)
             bias_spike = v > 1
             # synapses: lif_B1, lif_W0, lif_W1, lif_bias1, lif_bias2
             for a in range(n2):
@@ -610,32 +597,20 @@ def _lif_kernel(D_all, RI_all, W0, W1, B1, b0, b1, steps, beta_sign, pin, phid, 
                 for k in range(Nout):
                     Iu2[k] += syn2 * b1[k]
             # resets
-            for a in range(n0):
-                u0_[sp0[a]] = ur0
-                r10[sp0[a]] += jump0
-            for a in range(n1):
-                u1[sp1[a]] = ur1
-                r11[sp1[a]] += jump1
-            for a in range(n2):
-                u2[sp2[a]] = ur2
-                r12[sp2[a]] += jump2
+            _reset_jit(sp0, n0, u0_, ur0, r10, jump0)
+            _reset_jit(sp1, n1, u1, ur1, r11, jump1)
+            _reset_jit(sp2, n2, u2, ur2, r12, jump2)
             if bias_spike:
                 v -= 1
             if s == n_free and late[q]:
-                for i in range(Nin):
-                    rf0[i] += 1.0 * ((invr0 * r20[i]) - rf0[i])
-                for j in range(H):
-                    rf1[j] += 1.0 * ((invr1 * r21[j]) - rf1[j])
-                for k in range(Nout):
-                    rf2[k] += 1.0 * ((invr2 * r22[k]) - rf2[k])
+                _snapshot_jit(rf0, r20, invr0)
+                _snapshot_jit(rf1, r21, invr1)
+                _snapshot_jit(rf2, r22, invr2)
         # end of the trial
-        for i in range(Nin):
-            rn0[i] += 1.0 * ((invr0 * r20[i]) - rn0[i])
-        for j in range(H):
-            rn1[j] += 1.0 * ((invr1 * r21[j]) - rn1[j])
-        for k in range(Nout):
-            rn2[k] += 1.0 * ((invr2 * r22[k]) - rn2[k])
-            out_rho[q, k] = rf2[k]
+        _snapshot_jit(rn0, r20, invr0)
+        _snapshot_jit(rn1, r21, invr1)
+        _snapshot_jit(rn2, r22, invr2)
+        out_rho[q, :] = rf2
         if learn_from == 0:
             g = 1.0 * steps[q, 0]
             for i in range(Nin):
@@ -661,6 +636,9 @@ def _lif_kernel(D_all, RI_all, W0, W1, B1, b0, b1, steps, beta_sign, pin, phid, 
 
 
 _lif_jit = None
+#: the kernel's per-layer steps (compiled on the kernel's first call; None without Numba)
+_snapshot_jit, _threshold_jit, _reset_jit = (numba.njit(cache=False, fastmath=False)(f) if numba is not None else None
+                                             for f in (_snapshot, _threshold, _reset))
 
 
 def _kernel():
