@@ -40,10 +40,12 @@ run that the generated code does not show:
   matters: an input neuron far from its preferred value has a drive ``D`` within about 1e-15 V
   of the threshold and crosses it late in the trial, at a step that one unit in the last place
   moves;
-- the order of the clocks (see `_clock_order`): beyond 64 s into a compiled run (after the 128th
-  trial of a chunk of 0.5 s trials) the phase clock's time and the simulation clock's can differ by
-  more than Brian2's 1e-14 s, and then the end-of-free-phase snapshot runs one time step late
-  (with the defaults: trials 154 to 200 of every chunk of 200).
+- the order of the clocks (see `_clock_order`): the end-of-free-phase snapshot runs on the phase
+  clock, in the simulation step whose time is the same. brianlearn's network loop compares the
+  clocks' times as Brian2's runtime does (within 1e-4 of the smaller dt), so with any chunk size
+  every snapshot is on time; Brian2's own standalone loop (an absolute 1e-14 s) ran it one step
+  late in trials 154 to 200 of every chunk of 200, where one unit in the last place of ``t``
+  (past 64 s) exceeds 1e-14 s. ``late_free`` keeps the emulation of a late snapshot.
 
 With these the loops agree with the compiled network to rounding (about 1e-16 in the weights,
 measured over 2000 samples) as long as no threshold crossing moves by a time step; the other
@@ -197,22 +199,22 @@ def _clock_order(local, dt, S, n_free, slot_dt, trial_dt, slot_steps):
     """Whether the end-of-free-phase snapshot of each trial runs after its time step.
 
     The snapshot runs on the phase clock (``dt = slot``), the trial's start and end on the
-    trial clock; Brian2's standalone loop runs a clock's operations in the same time step as the
-    simulation clock when their times ``timestep * dt`` (each clock its own product) agree within
-    1e-14 s, absolutely, and otherwise in a step of their own, in the order of the times. At a time
-    over 64 s (a trial beyond the 128th of a chunk) one unit in the last place of ``t`` exceeds
-    1e-14 s: where the phase clock's time is then the larger one, the snapshot runs after the
-    simulation step of that time (one step later in the trial). ``local``: each trial's index in
-    its chunk. A trial clock after the simulation clock (not met with the defaults) raises
-    `NotImplementedError`.
+    trial clock; the compiled network loop runs a clock's operations in the same time step as the
+    simulation clock when their times ``timestep * dt`` (each clock its own product) are the same
+    by Brian2 runtime's rule (they differ by less than 1e-4 of the smaller dt; brianlearn's loop,
+    `brianlearn.buildcache._SAME_TIME`), and otherwise in a step of their own, in the order of the
+    times: where the phase clock's time is then the larger one, the snapshot runs after the
+    simulation step of that time (one step later in the trial). With that rule no snapshot is
+    late (Brian2's own 1e-14 s made some late past 64 s). ``local``: each trial's index in its
+    chunk. A trial clock after the simulation clock raises `NotImplementedError`.
     """
-    def after(s, t):
-        return not (s == t or abs(s - t) <= 1e-14) and s > t
+    def after(s, t, dt_s):
+        return not (s == t or abs(s - t) / min(dt_s, dt) < 1e-4) and s > t
 
     n = np.asarray(local) * S + n_free
-    late = np.array([after(int(k // slot_steps) * slot_dt, int(k) * dt) for k in n], dtype=bool)
+    late = np.array([after(int(k // slot_steps) * slot_dt, int(k) * dt, slot_dt) for k in n], dtype=bool)
     ends = np.unique(np.concatenate([np.asarray(local), np.asarray(local) + 1]))
-    if any(after(int(k) * trial_dt, int(k) * S * dt) for k in ends):
+    if any(after(int(k) * trial_dt, int(k) * S * dt, trial_dt) for k in ends):
         raise NotImplementedError("the trial clock ticks after the simulation clock in some trial: the loops do "
                                   "not emulate that order (use a smaller chunk size).")
     return late

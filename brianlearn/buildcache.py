@@ -143,9 +143,38 @@ _PER_STEP_CLOCK = re.compile(
 # a few cheap code objects per step that is a large part of a step. The same schedule, kept in
 # vectors: the clocks in the set's order, each object's clock as an index, the current ones as
 # flags (`_FAST_SCHEDULE`); next_clocks' rule (the first clock of smallest t, and every clock
-# within Clock_epsilon of it) is unchanged. Without a report function, a step calls the list of
+# whose time is the same) is kept, with Brian2 runtime's meaning of "the same" (`_SAME_TIME`). Without a report function, a step calls the list of
 # its current clocks' functions in schedule order, rebuilt only when the current clocks change
 # (`_FAST_OBJECTS`), instead of asking every object whether its clock is current.
+# Two clocks are due in the same step when their times are "the same". Brian2's runtime network
+# (Network._nextclocks) says so when they differ by less than Clock.epsilon_dt = 1e-4 of the
+# smaller dt; its standalone loop (2.9 and 2.10) when they differ by at most Clock_epsilon =
+# 1e-14 s, an absolute tolerance. Each clock's t is timestep * dt, and past t = 64 s one rounding
+# unit of t is more than 1e-14 s, so there a 0.1 s clock and a 0.5 ms clock that meet part by a
+# rounding unit and run in two steps (the end of a phase a step late, in ~1/4 of the phase ends
+# between 64 s and 80 s). The standalone loop takes runtime's rule: the same schedule on both.
+_SAME_TIME = re.compile(r"if\(s==t \|\| fabs\(s-t\)<=Clock_epsilon\)")
+_SAME_TIME_RUNTIME = "if(_bl_same_time(s, t, _bl_tolerance(_bl_dt(clock), _bl_dt(minclock))))  // (brianlearn: runtime's rule)"
+_EPSILON_DEFINE = "#define Clock_epsilon 1e-14\n"
+_SAME_TIME_FUNCTIONS = """
+// (brianlearn) Brian2 runtime's rule for two clocks at the same time (Clock.same_time): their
+// times differ by less than 1e-4 of the smaller dt (of the one dt where one clock is an
+// EventClock, which has none; two EventClocks: by less than Clock_epsilon)
+template <class C> static inline double _bl_dt(C *clock)
+{
+    Clock *c = dynamic_cast<Clock*>(clock);
+    return c ? c->dt[0] : 0.0;
+}
+static inline double _bl_tolerance(double ds, double dt)  // (the two clocks' dt; 0: an EventClock)
+{
+    const double d = (ds > 0 && dt > 0) ? fmin(ds, dt) : fmax(ds, dt);
+    return d > 0 ? 1e-4*d : Clock_epsilon;
+}
+static inline bool _bl_same_time(double s, double t, double tolerance)
+{
+    return s == t || fabs(s - t) < tolerance;
+}
+"""
 _FIRST_NEXT_CLOCKS = re.compile(r"\n(    )((?:Base)?Clock)\* clock = next_clocks\(\);\n")
 _OBJECT_CLOCK_LOOKUP = "if (curclocks.find(obj_clock) != curclocks.end())"
 _OBJECT_LOOP = re.compile(r"(\n(\s*)t = clock->t\[0\];\n\n)(\s*)(for\(size_t i=0; i<objects\.size\(\); i\+\+\)\n)")
@@ -175,6 +204,11 @@ _FAST_SCHEDULE = """
         for(size_t c=0; c<_bl_clocks.size(); c++)
             if(_bl_clocks[c] == objects[i].first)
                 _bl_object_clock[i] = c;
+    const size_t _bl_n = _bl_clocks.size();
+    std::vector<double> _bl_tol(_bl_n * _bl_n, 0.0);  // (each pair's tolerance, fixed within a run)
+    for(size_t c=0; c<_bl_n; c++)
+        for(size_t d=0; d<_bl_n; d++)
+            _bl_tol[c*_bl_n + d] = _bl_tolerance(_bl_dt(_bl_clocks[c]), _bl_dt(_bl_clocks[d]));
     std::vector<char> _bl_current(_bl_clocks.size(), 0);
     bool _bl_changed = true;  // have the current clocks changed since _bl_funcs was made?
     std::vector<codeobj_func> _bl_funcs;  // the current clocks' functions, in schedule order
@@ -182,22 +216,21 @@ _FAST_SCHEDULE = """
     {{
         if(_bl_clocks.empty())
             return NULL;
-        {clock} *minclock = _bl_clocks[0];
+        size_t m = 0;
         for(size_t c=1; c<_bl_clocks.size(); c++)
-            if(_bl_clocks[c]->t[0] < minclock->t[0])
-                minclock = _bl_clocks[c];
-        const double _bl_t = minclock->t[0];
+            if(_bl_clocks[c]->t[0] < _bl_clocks[m]->t[0])
+                m = c;
+        const double _bl_t = _bl_clocks[m]->t[0];
         for(size_t c=0; c<_bl_clocks.size(); c++)
         {{
-            const double s = _bl_clocks[c]->t[0];
-            const char now = (s==_bl_t || fabs(s-_bl_t)<=Clock_epsilon);
+            const char now = _bl_same_time(_bl_clocks[c]->t[0], _bl_t, _bl_tol[c*_bl_n + m]);
             if(now != _bl_current[c])
             {{
                 _bl_current[c] = now;
                 _bl_changed = true;
             }}
         }}
-        return minclock;
+        return _bl_clocks[m];
     }};
     {clock}* clock = _bl_next_clocks();
 """
@@ -209,7 +242,8 @@ def patch_network_loop(directory):
     the loop), the clocks of each step are found without a ``std::set`` (`_FAST_SCHEDULE`), and a
     step calls its current clocks' functions from a list (`_FAST_OBJECTS`). Measured here with
     the thresholders patched (Spiking NSM, k = 64, 5 000 samples, the binary alone, min of 5):
-    the list takes 1.25 s -> 1.11 s.
+    the list takes 1.25 s -> 1.11 s. Clocks are due together by Brian2 runtime's rule
+    (`_SAME_TIME`), so runs longer than 64 s keep their schedule.
     True when the file was changed; a file that is already patched, or whose loop does not look
     as expected, is left as it is."""
     path = os.path.join(directory, "network.cpp")
@@ -221,7 +255,10 @@ def patch_network_loop(directory):
         r"\1\2    elapsed_realtime = (double)(std::clock() - start)/(1 * CLOCKS_PER_SEC);  // (brianlearn: once)\n",
         text)
     text = new if n == 1 else text
-    if (len(_FIRST_NEXT_CLOCKS.findall(text)) == 1 and text.count(_OBJECT_CLOCK_LOOKUP) == 1
+    if text.count(_EPSILON_DEFINE) == 1 and len(_SAME_TIME.findall(text)) == 1:
+        text = _SAME_TIME.sub(_SAME_TIME_RUNTIME, text.replace(_EPSILON_DEFINE, _EPSILON_DEFINE + _SAME_TIME_FUNCTIONS))
+        n += 1
+    if ("_bl_same_time(" in text and len(_FIRST_NEXT_CLOCKS.findall(text)) == 1 and text.count(_OBJECT_CLOCK_LOOKUP) == 1
             and len(_TICK_AND_NEXT.findall(text)) == 1 and len(_OBJECT_LOOP.findall(text)) == 1):
         text = _FIRST_NEXT_CLOCKS.sub(lambda m: _FAST_SCHEDULE.format(clock=m.group(2)), text)
         text = text.replace(_OBJECT_CLOCK_LOOKUP, "if (_bl_current[_bl_object_clock[i]])")

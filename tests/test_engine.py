@@ -527,6 +527,30 @@ def test_generated_network_loop_reads_the_clock_once():
     assert not patch_network_loop(BUILD_LOG[-1].directory)  # (already patched: nothing to do)
 
 
+class LongTicker(Ticker):
+    """`Ticker` with the LIF EP network's clocks: a 0.5 ms step, phases of 0.3 s and 0.1 s."""
+
+    name = "long_ticker"
+    monitor_beta = False
+
+    def __init__(self, **kwds):
+        super().__init__(**kwds)
+        self.schedule = Schedule([Phase("a", 300 * ms, {"beta": 0.25}), Phase("b", 100 * ms, {"beta": 1.5})],
+                                 dt=0.5 * ms)
+
+
+@pytest.mark.cpp_standalone
+def test_phase_clock_meets_the_step_clock_after_64_s():
+    """Two clocks meet by Brian2 runtime's rule (times within 1e-4 of the smaller dt), not the
+    absolute 1e-14 s of Brian2's standalone loop: past t = 64 s one rounding unit of t exceeds
+    1e-14 s, and the 0.1 s phase clock parted from the 0.5 ms step clock there (the end of a
+    phase was taken a step late). Analytic: every trial counts 600 steps in phase a, 800 in the
+    trial, over 200 trials (80 s) in one compiled run."""
+    res = LongTicker(device="cpp_standalone", seed=0).run_trials({"x": np.ones((200, 3))})
+    np.testing.assert_array_equal(res.records["g.c_a"], np.full((200, 3), 600))
+    np.testing.assert_array_equal(res.records["g.c_b"], np.full((200, 3), 800))
+
+
 _THRESHOLDER = """    long _count = 0;
     for(size_t _idx=0; _idx<N; _idx++)
     {

@@ -57,16 +57,17 @@ def test_numpy_lif_loop_equals_the_compiled_network():
 
 @pytest.mark.cpp_standalone
 def test_numba_lif_loop_equals_the_compiled_network_over_a_chunk():
-    """A whole compiled chunk (200 samples), including its trials whose end-of-free-phase snapshot
-    runs a time step late (the phase and simulation clocks' times parting beyond 64 s): the Numba
-    loop equals the cpp_standalone fit within 1e-12."""
+    """A whole compiled chunk (200 samples, 100 s): the Numba loop, every end-of-free-phase
+    snapshot on time, equals the cpp_standalone fit within 1e-12. (Brian2's own standalone loop
+    took the snapshot a step late in trials 154-200, its clocks' times parting by more than its
+    absolute 1e-14 s beyond 64 s; brianlearn's loop compares them as runtime does.)"""
     pytest.importorskip("numba")
     from brianlearn.benchmarks.lif_ep_loops import ep_lif_numba, lif_ep_init
 
     X, Y = two_link_arm(200, seed=0)
     est = _estimator().fit(X, Y)
     init = lif_ep_init(_estimator(), X, Y)
-    assert init["late_free"].any() and not init["late_free"][:128].any()
+    assert not init["late_free"].any()
     _assert_equal_fit(ep_lif_numba(init), est, init)
 
 
@@ -92,7 +93,7 @@ def test_numba_lif_loop_equals_the_numpy_loop(contract):
 
 def test_numba_lif_loop_equals_the_numpy_loop_in_every_variant():
     """The delta rule, output-layer learning, fixed feedback, the constant nudging conductance,
-    shuffled epochs and a snapshot made late (as `_clock_order` marks it): the same in both loops."""
+    shuffled epochs and a snapshot made late (as Brian2's own loop took some): the same in both loops."""
     pytest.importorskip("numba")
     from brianlearn.benchmarks.lif_ep_loops import ep_lif_numba, ep_lif_numpy, lif_ep_init
 
