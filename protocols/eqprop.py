@@ -36,7 +36,7 @@ __all__ = ["EquilibriumPropagation", "RateEPNetwork", "LIFEPNetwork", "RateEPRef
 #: default learning rates, (neuron, rule) -> (every hidden layer's weights, the output layer's):
 #: chosen on a validation set by ``figures/eqprop_tuning.py`` (its rows in RESULTS.md)
 DEFAULT_ETAS = {("rate", "chl"): (0.1, 0.05), ("rate", "delta"): (0.1, 0.05),
-                ("lif", "chl"): (0.00075, 0.000375), ("lif", "delta"): (0.006, 0.003)}
+                ("lif", "chl"): (0.00075, 0.000375), ("lif", "delta"): (0.003, 0.0015)}
 
 
 def default_etas(n_layers, neuron="lif", rule="chl"):
@@ -81,7 +81,7 @@ class EquilibriumPropagation(CompiledNetworkMixin, RegressorMixin, BaseEstimator
         Learning rate(s), one per weight layer (default `DEFAULT_ETAS` of the neuron and rule,
         chosen on a validation set by ``figures/eqprop_tuning.py``: rate ``0.1`` per layer,
         ``0.05`` into the output layer; LIF, rule ``'chl'``: ``0.00075`` and ``0.000375``; LIF,
-        rule ``'delta'``: ``0.006`` and ``0.003``).
+        rule ``'delta'``: ``0.003`` and ``0.0015``).
     free_duration, nudged_duration : Quantity, optional
         Phase durations (rate: 15 ms and 5 ms = 30 and 10 Euler steps of ``eps = 0.5``,
         ``tau = 1 ms``, ``dt = 0.5 ms``; LIF: 300 ms and 200 ms at ``dt = 0.5 ms``).
