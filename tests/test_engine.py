@@ -593,7 +593,7 @@ def test_thresholders_skip_their_spike_loop_when_no_neuron_crosses(tmp_path):
     assert files
     for name in files:
         with open(name) as f:
-            assert f.read().count("_bl_any |= _cond;") == 1
+            assert f.read().count("_bl_any += _cond;") == 1
     assert patch_thresholders(d) == 0  # (already patched: nothing to do)
 
     folder = tmp_path / "code_objects"
@@ -605,7 +605,7 @@ def test_thresholders_skip_their_spike_loop_when_no_neuron_crosses(tmp_path):
     assert rand.read_text() == _THRESHOLDER % "const double theta = _rand(_vectorisation_idx);"
     text = pure.read_text()
     first, second = text.split("if(_bl_any)")
-    assert "_bl_any |= _cond;" in first and "_spikespace" not in first and "not_refractory[_idx] = false" not in first
+    assert "_bl_any += _cond;" in first and "_spikespace" not in first and "not_refractory[_idx] = false" not in first
     assert second.count("_ptr_array_g__spikespace[_count++] = _idx;") == 1
     assert "_ptr_array_g_not_refractory[_idx] = false;" in second
 
