@@ -244,20 +244,41 @@ def patch_network_loop(directory):
     the thresholders patched (Spiking NSM, k = 64, 5 000 samples, the binary alone, min of 5):
     the list takes 1.25 s -> 1.11 s. Clocks are due together by Brian2 runtime's rule
     (`_SAME_TIME`), so runs longer than 64 s keep their schedule.
-    True when the file was changed; a file that is already patched, or whose loop does not look
+    brian2cuda's ``network.cu`` gets the same rule for its clocks (and nothing else).
+    True when a file was changed; a file that is already patched, or whose loop does not look
     as expected, is left as it is."""
-    path = os.path.join(directory, "network.cpp")
+    cuda = _patch_file(os.path.join(directory, "network.cu"), lambda text: _runtime_clock_rule(text)[0])
+    return _patch_file(os.path.join(directory, "network.cpp"), _faster_loop) or cuda
+
+
+def _patch_file(path, change):
+    """Apply ``change`` (text -> text) to the file at ``path``, if it exists; True if it changed."""
     if not os.path.exists(path):
         return False
     with open(path) as f:
         text = f.read()
+    new = change(text)
+    if new == text:
+        return False
+    with open(path, "w") as f:
+        f.write(new)
+    return True
+
+
+def _runtime_clock_rule(text):
+    """``(text, changed)``: Brian2 runtime's rule for clocks at the same time (`_SAME_TIME`)."""
+    if text.count(_EPSILON_DEFINE) != 1 or len(_SAME_TIME.findall(text)) != 1:
+        return text, False
+    return _SAME_TIME.sub(_SAME_TIME_RUNTIME, text.replace(_EPSILON_DEFINE, _EPSILON_DEFINE + _SAME_TIME_FUNCTIONS)), True
+
+
+def _faster_loop(text):
+    """``network.cpp``'s text with the changes of `patch_network_loop`."""
     new, n = _PER_STEP_CLOCK.subn(
         r"\1\2    elapsed_realtime = (double)(std::clock() - start)/(1 * CLOCKS_PER_SEC);  // (brianlearn: once)\n",
         text)
     text = new if n == 1 else text
-    if text.count(_EPSILON_DEFINE) == 1 and len(_SAME_TIME.findall(text)) == 1:
-        text = _SAME_TIME.sub(_SAME_TIME_RUNTIME, text.replace(_EPSILON_DEFINE, _EPSILON_DEFINE + _SAME_TIME_FUNCTIONS))
-        n += 1
+    text, _ = _runtime_clock_rule(text)
     if ("_bl_same_time(" in text and len(_FIRST_NEXT_CLOCKS.findall(text)) == 1 and text.count(_OBJECT_CLOCK_LOOKUP) == 1
             and len(_TICK_AND_NEXT.findall(text)) == 1 and len(_OBJECT_LOOP.findall(text)) == 1):
         text = _FIRST_NEXT_CLOCKS.sub(lambda m: _FAST_SCHEDULE.format(clock=m.group(2)), text)
@@ -266,12 +287,7 @@ def patch_network_loop(directory):
         text = _TICK_AND_NEXT.sub(
             r"for(size_t c=0; c<_bl_clocks.size(); c++)\n\1if(_bl_current[c])\n\1    _bl_clocks[c]->tick();\n"
             r"\2clock = _bl_next_clocks();\n", text)
-        n += 1
-    if not n:
-        return False
-    with open(path, "w") as f:
-        f.write(text)
-    return True
+    return text
 
 
 # Brian2's C++ standalone thresholder (templates/threshold.cpp) evaluates the condition of each

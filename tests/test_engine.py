@@ -551,6 +551,83 @@ def test_phase_clock_meets_the_step_clock_after_64_s():
     np.testing.assert_array_equal(res.records["g.c_b"], np.full((200, 3), 800))
 
 
+# brian2cuda's next_clocks (templates/network.cu, 1.0a7), as Brian2's own: the rule brianlearn replaces
+_NEXT_CLOCKS_CU = """#include <set>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+class Clock { public: double *dt; int64_t *timestep; double *t; };
+#define Clock_epsilon 1e-14
+std::set<Clock*> clocks, curclocks;
+Clock* next_clocks()
+{
+    // find minclock, clock with smallest t value
+    Clock *minclock = *clocks.begin();
+    if (!minclock) // empty list of clocks
+        return NULL;
+
+    for(std::set<Clock*>::iterator i=clocks.begin(); i!=clocks.end(); i++)
+    {
+        Clock *clock = *i;
+        if(clock->t[0]<minclock->t[0])
+            minclock = clock;
+    }
+    // find set of equal clocks
+    curclocks.clear();
+
+    double t = minclock->t[0];
+    for(std::set<Clock*>::iterator i=clocks.begin(); i!=clocks.end(); i++)
+    {
+        Clock *clock = *i;
+        double s = clock->t[0];
+        if(s==t || fabs(s-t)<=Clock_epsilon)
+            curclocks.insert(clock);
+    }
+    return minclock;
+}
+int main()
+{
+    // a 0.1 s clock and a 0.5 ms clock at step 641 and 128200 (t = 64.1 s, each timestep * dt)
+    double dts[2] = {0.1, 0.0005}, ts[2];
+    int64_t steps[2] = {641, 128200};
+    Clock a, b;
+    a.dt = dts; b.dt = dts + 1; a.timestep = steps; b.timestep = steps + 1; a.t = ts; b.t = ts + 1;
+    ts[0] = steps[0] * dts[0]; ts[1] = steps[1] * dts[1];
+    clocks.insert(&a); clocks.insert(&b);
+    next_clocks();
+    printf("%d %g\\n", (int)curclocks.size(), fabs(ts[0] - ts[1]));
+    return 0;
+}
+"""
+
+
+def test_cuda_network_clocks_meet_by_runtimes_rule(tmp_path):
+    """brian2cuda's network.cu gets the runtime rule too (and nothing else of the loop's changes).
+    Compiled and run here with the host compiler: two clocks 1.4e-14 s apart at t = 64.1 s are
+    one step's clocks by runtime's rule (within 1e-4 of the smaller dt), two steps by the original."""
+    import shutil
+
+    from brianlearn.buildcache import patch_network_loop
+
+    if shutil.which("g++") is None:
+        pytest.skip("needs g++")
+    counts = {}
+    for patched in (False, True):
+        folder = tmp_path / str(patched)
+        folder.mkdir()
+        (folder / "network.cu").write_text(_NEXT_CLOCKS_CU)
+        assert patch_network_loop(str(folder)) is True
+        if not patched:
+            (folder / "network.cu").write_text(_NEXT_CLOCKS_CU)
+        text = (folder / "network.cu").read_text()
+        assert ("_bl_same_time(" in text) == patched and "_bl_clocks" not in text
+        subprocess.run(["g++", "-O3", "-ffast-math", "-x", "c++", "network.cu", "-o", "clocks"], cwd=folder, check=True)
+        out = subprocess.run(["./clocks"], cwd=folder, check=True, capture_output=True, text=True).stdout.split()
+        counts[patched] = int(out[0])
+        assert 1e-14 < float(out[1]) < 1e-4 * 0.0005
+    assert counts == {False: 1, True: 2}
+
+
 _THRESHOLDER = """    long _count = 0;
     for(size_t _idx=0; _idx<N; _idx++)
     {
