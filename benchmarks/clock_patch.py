@@ -1,6 +1,6 @@
 """
 Speed of the generated network loop with and without Brian2 2.9's per-step ``std::clock()``
-call (`brianlearn.buildcache.patch_network_loop` takes it out; Brian2 2.10 removed it upstream).
+call (`brianlearn.codepatch.patch_network_loop` takes it out; Brian2 2.10 removed it upstream).
 
 Run ``python benchmarks/clock_patch.py``: the dictionary-learning network (256 atoms, 128
 inputs, 2 x 3200 steps per sample) trains on 1000 patches three times per build, with the
@@ -15,7 +15,7 @@ import tempfile
 
 CHILD = """
 import sys, time
-import brianlearn.buildcache as bc
+import brianlearn.codepatch as bc
 if sys.argv[1] == "unpatched":
     bc.patch_network_loop = lambda directory: False
 from brianlearn.figures.dictionary_learning import patch_sets

@@ -202,7 +202,7 @@ def _clock_order(local, dt, S, n_free, slot_dt, trial_dt, slot_steps):
     trial clock; the compiled network loop runs a clock's operations in the same time step as the
     simulation clock when their times ``timestep * dt`` (each clock its own product) are the same
     by Brian2 runtime's rule (they differ by less than 1e-4 of the smaller dt; brianlearn's loop,
-    `brianlearn.buildcache._SAME_TIME`), and otherwise in a step of their own, in the order of the
+    `brianlearn.codepatch._SAME_TIME`), and otherwise in a step of their own, in the order of the
     times: where the phase clock's time is then the larger one, the snapshot runs after the
     simulation step of that time (one step later in the trial). With that rule no snapshot is
     late (Brian2's own 1e-14 s made some late past 64 s). ``local``: each trial's index in its

@@ -19,8 +19,6 @@ go through these functions:
 import contextlib
 import gc
 import os
-import shutil
-import socket
 import time
 import weakref
 
@@ -29,7 +27,8 @@ from brian2 import NeuronGroup, Network, Quantity, defaultclock, seed as brian_s
 from brian2.devices.device import all_devices, get_device
 
 import brianlearn.replay as replay
-from .buildcache import BUILD_LOG, BuildInfo, build_directory, compile_cached, running
+from .buildcache import BUILD_LOG, BuildInfo, build_directory, compile_cached, own_folder, prune_folders, running
+from .codepatch import STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
 from .devices import activate, insert_seed_code
 from .network import TRIAL_ENDED, NetworkBuilder
 
@@ -102,14 +101,15 @@ def take_device(config, keep=None):
     _freeze_long_lived(time.perf_counter() - start)
 
 
-def build_cached(label, config_dict, config):
+def build_cached(label, config_dict, config, own_static=False):
     """Compile the project Brian2's device has recorded; returns ``(directory, BuildInfo)``.
 
     The folder is ``build_directory(label, config_dict, ...)`` below the cache root of the
     `DeviceConfig` ``config``, followed by the digest of the generated project; an unchanged
-    project is not recompiled.
+    project is not recompiled. ``own_static``: see `compile_cached`.
     """
-    info = compile_cached(get_device(), build_directory(label, config_dict, config.name, config.directory))
+    info = compile_cached(get_device(), build_directory(label, config_dict, config.name, config.directory),
+                          own_static=own_static)
     return info.directory, info
 
 
@@ -126,25 +126,12 @@ _PRUNED = set()
 
 def _results_folder(directory):
     """This process's results folder in ``directory`` (relative name; reused by its later runs).
-    On the first run in ``directory``, the results folders that ended processes of this machine
-    left there are removed."""
-    host = socket.gethostname()
-    if directory in _PRUNED:
-        return f"results-{host}-{os.getpid()}"
-    _PRUNED.add(directory)
-    for name in os.listdir(directory):
-        owner = name.split("-")
-        if name.startswith("results-") and len(owner) >= 3 and "-".join(owner[1:-1]) == host:
-            try:
-                pid = int(owner[-1])
-                os.kill(pid, 0)
-            except ValueError:
-                continue
-            except ProcessLookupError:
-                shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
-            except PermissionError:  # (alive, another user's)
-                pass
-    return f"results-{host}-{os.getpid()}"
+    On the first run in ``directory``, the results and static-array folders that ended processes
+    of this machine left there are removed."""
+    if directory not in _PRUNED:
+        _PRUNED.add(directory)
+        prune_folders(directory)
+    return own_folder("results")
 
 
 @contextlib.contextmanager
@@ -163,8 +150,9 @@ def _run_folder(directory):
 
 
 @contextlib.contextmanager
-def standalone_run(directory, run_args, with_output=False):
+def standalone_run(directory, run_args, with_output=False, static_arrays=STATIC_ARRAYS):
     """Run the built project in ``directory`` with ``run_args``; read results inside the block.
+    ``static_arrays``: the folder of this run's static arrays (`BuildInfo.static_arrays`).
 
     Several processes may run one build folder at once: each process writes its results into
     its own folder (``results-HOST-PID``, kept until its next run so that monitors stay
@@ -173,9 +161,22 @@ def standalone_run(directory, run_args, with_output=False):
     runs with equal values) are deleted by the run that leaves last, so the build folder does
     not grow with every run.
     """
+    from brian2 import prefs
+
     dev = get_device()
+    key = "devices.cpp_standalone.run_environment_variables"
+    variables, before = prefs[key], os.environ.get(STATIC_ARRAYS_VARIABLE)
     with _run_folder(directory) as results:
-        dev.run(directory=directory, results_directory=results, with_output=with_output, run_args=run_args)
+        # (Brian2 copies these variables into os.environ: both are restored after the run)
+        prefs[key] = {**variables, STATIC_ARRAYS_VARIABLE: static_arrays}
+        try:
+            dev.run(directory=directory, results_directory=results, with_output=with_output, run_args=run_args)
+        finally:
+            prefs[key] = variables
+            if before is None:
+                os.environ.pop(STATIC_ARRAYS_VARIABLE, None)
+            else:
+                os.environ[STATIC_ARRAYS_VARIABLE] = before
         yield dev
 
 
@@ -301,7 +302,7 @@ class _CompiledRun:
         if manifest is not None:
             data, signals, valid, _ = self._first
             renewed = [name for name in manifest["timed"] if _timed_array_values(name, data, signals, valid) is not None]
-            replay.save(self.replay_path, manifest, renewed)
+            replay.save(self.replay_path, manifest, renewed, self.build_info.static_arrays)
 
     # ----------------------------------------------------------- execution
     def execute(self, data, signals, valid, state, chunk_seed=0):
@@ -328,7 +329,8 @@ class _CompiledRun:
             values = _timed_array_values(name, data, signals, valid)
             if values is not None:
                 run_args[ta] = Quantity(np.ascontiguousarray(values), dim=getattr(ta.values, "dim", None))
-        with standalone_run(self.directory, run_args, with_output=bool(self.protocol.progress)):
+        with standalone_run(self.directory, run_args, with_output=bool(self.protocol.progress),
+                            static_arrays=self.build_info.static_arrays):
             return self._read()
 
     def _execute_replay(self, data, signals, valid, state, chunk_seed):

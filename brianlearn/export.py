@@ -16,7 +16,7 @@ import re
 import numpy as np
 from brian2 import prefs
 
-from .buildcache import patch_generated
+from .codepatch import patch_generated
 from .devices import DeviceConfig, resolve_device
 from ._version import __version__
 from .compiled import _ACTIVE, RunResult, _CompiledRun

@@ -302,8 +302,8 @@ def manifest_path(key_folder, key):
     return os.path.join(parent, ".replay", f"{name}-{key[:32]}.json")
 
 
-def _static_hashes(directory, skip):
-    folder = os.path.join(directory, "static_arrays")
+def _static_hashes(directory, skip, static_folder="static_arrays"):
+    folder = os.path.join(directory, static_folder)
     names = sorted(n for n in os.listdir(folder) if not n.startswith("init_") and not n.endswith(".lock")
                    and n not in skip) if os.path.isdir(folder) else []
     return {n: _file_hash(os.path.join(folder, n)) for n in names}
@@ -345,13 +345,14 @@ def describe(device, builder, network, seed_variable, build):
             "static": None, "_overwritten": sorted(overwritten)}
 
 
-def save(path, manifest, data_timed):
-    """Write ``manifest`` to ``path`` atomically, with the hashes of the build folder's static
-    arrays that no run argument overwrites (``data_timed``: the TimedArrays that get run
-    arguments on every run)."""
+def save(path, manifest, data_timed, static_folder="static_arrays"):
+    """Write ``manifest`` to ``path`` atomically, with the hashes of the static arrays that no
+    run argument overwrites (``data_timed``: the TimedArrays that get run arguments on every
+    run), as the network's run read them from ``static_folder`` (`BuildInfo.static_arrays`):
+    `load` replays it only while the build folder's own static arrays are the same."""
     manifest = dict(manifest)
     skip = set(manifest.pop("_overwritten")) | {manifest["timed"][n]["file"] for n in data_timed}
-    manifest["static"] = _static_hashes(manifest["directory"], skip)
+    manifest["static"] = _static_hashes(manifest["directory"], skip, static_folder)
     manifest["skip"] = sorted(skip)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
@@ -447,6 +448,9 @@ def run(manifest, folder, seed, learned, timed, with_output=False):
     env = dict(os.environ)
     env.update(prefs["devices.cpp_standalone.run_environment_variables"])
     env.update(manifest["environment"])
+    from .codepatch import STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
+
+    env[STATIC_ARRAYS_VARIABLE] = STATIC_ARRAYS  # (a replay runs the build folder's: `load` checked them)
     run_cmd = prefs["devices.cpp_standalone.run_cmd_unix"]
     run_cmd = [run_cmd] if isinstance(run_cmd, str) else list(run_cmd)
     command = run_cmd + ["--results_dir", results] + args

@@ -69,7 +69,7 @@ def test_exported_project_builds_with_make_and_loads_back(tmp_path):
     makefile = (folder / "makefile").read_text()
     assert "-march=native" not in makefile and sys.prefix not in makefile
     assert (folder / "README.txt").exists()
-    # the same patched sources as a cached build (buildcache.patch_generated)
+    # the same patched sources as a cached build (codepatch.patch_generated)
     assert "_bl_next_clocks" in (folder / "network.cpp").read_text()
     assert "(brianlearn) objects.h" in makefile
     thresholders = [f for f in (folder / "code_objects").glob("*thresholder_codeobject.cpp")

@@ -504,7 +504,7 @@ def test_generated_network_loop_reads_the_clock_once():
     the binary still runs the same schedule (the Ticker's clocks: the counts are the analytic ones)."""
     import brian2
 
-    from brianlearn.buildcache import patch_network_loop
+    from brianlearn.codepatch import patch_network_loop
 
     p = Ticker(device="cpp_standalone", seed=0)
     res = p.run_trials({"x": np.ones((2, 3))})
@@ -607,7 +607,7 @@ def test_cuda_network_clocks_meet_by_runtimes_rule(tmp_path):
     one step's clocks by runtime's rule (within 1e-4 of the smaller dt), two steps by the original."""
     import shutil
 
-    from brianlearn.buildcache import patch_network_loop
+    from brianlearn.codepatch import patch_network_loop
 
     if shutil.which("g++") is None:
         pytest.skip("needs g++")
@@ -652,14 +652,14 @@ _THRESHOLDER = """    long _count = 0;
 
 @pytest.mark.cpp_standalone
 def test_thresholders_skip_their_spike_loop_when_no_neuron_crosses(tmp_path):
-    """`buildcache.patch_thresholders`: every generated thresholder first asks, in a read-only
+    """`codepatch.patch_thresholders`: every generated thresholder first asks, in a read-only
     loop, whether any neuron crosses, and runs Brian2's spike loop only then; the Ticker (which
     spikes in every step) still counts its analytic spikes. A refractory neuron's condition is
     patched, one that draws random numbers is not (it must be evaluated once). The spikes with
     the patch equal a NumPy network's in tests/test_nsm.py and the runtime device's elsewhere."""
     import glob
 
-    from brianlearn.buildcache import patch_thresholders
+    from brianlearn.codepatch import patch_thresholders
 
     p = Ticker(device="cpp_standalone", seed=0)
     res = p.run_trials({"x": np.ones((2, 3))})
@@ -690,12 +690,12 @@ def test_thresholders_skip_their_spike_loop_when_no_neuron_crosses(tmp_path):
 @pytest.mark.cpp_standalone
 def test_faster_makefile_builds_the_same_objects():
     """The build uses a precompiled objects.h and per-object dependency files
-    (`buildcache.faster_makefile`): a code object compiled through the precompiled header is
+    (`codepatch.faster_makefile`): a code object compiled through the precompiled header is
     byte-identical to one compiled as Brian2's makefile does, and the dependency files name the
     objects with their folder, so editing a header rebuilds the objects that include it."""
     import shutil
 
-    from brianlearn.buildcache import faster_makefile
+    from brianlearn.codepatch import faster_makefile
 
     if shutil.which("g++") is None:
         pytest.skip("the precompiled header is checked with g++")

@@ -351,3 +351,46 @@ def test_experiment_regenerates_figures_and_results(tmp_path):
     assert "Bi & Poo" in text and "Sjöström" in text
     assert res["plasticity_window"]["max_rel_deviation"] < 0.01
     assert res["plasticity_rate_difference"]["correlation_rate_term"] >= 0.95
+
+
+def _pairs(order):
+    """Eight pre/post pairs, 5 ms apart in ``order`` (+1: pre first), all ending at the same time
+    (one build: the same sizes and duration)."""
+    first, second = 0.010 + 0.001 * np.arange(8), 0.015 + 0.001 * np.arange(8)
+    return [((a, b) if order > 0 else (b, a)) for a, b in zip(first, second)]
+
+
+@pytest.mark.cpp_standalone
+def test_concurrent_stimuli_of_one_build_each_read_their_own_spikes(monkeypatch):
+    """Spike trains are static arrays of the generated project (data, not code: one build serves
+    every stimulus of its sizes). Another process runs a different stimulus on the same build
+    between this call's build and its run: each reads its own spikes (against the exact
+    event-by-event result). The build folder's static arrays used to be replaced by each call,
+    so this call ran the other process's spikes (seen as 4 wrong results in 50 with two processes
+    in a loop); now a run whose spikes differ from the build's reads them from its process's folder."""
+    import subprocess
+    import sys
+
+    from brianlearn.protocols.plasticity import simulate
+
+    simulate.run_conditions("pair_stdp", _pairs(+1), device="cpp_standalone")  # (built, or cached, with these)
+    real, other = simulate.standalone_run, []
+    code = ("import numpy as np, sys; sys.path.insert(0, sys.argv[1]); import test_plasticity as t; "
+            "from brianlearn.protocols.plasticity.simulate import run_conditions; o = int(sys.argv[2]); "
+            "w = run_conditions('pair_stdp', t._pairs(o), device='cpp_standalone'); "
+            "e = run_conditions('pair_stdp', t._pairs(o), engine='numpy'); print(float(np.abs(w - e).max()))")
+
+    def other_process_first(*args, **kwds):
+        import os
+        out = subprocess.run([sys.executable, "-c", code, os.path.dirname(__file__), str(other[-1])],
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert float(out.stdout.split()[-1]) < 1e-9  # (the other process's own result is right too)
+        return real(*args, **kwds)
+
+    monkeypatch.setattr(simulate, "standalone_run", other_process_first)
+    for order in (-1, +1):  # (this stimulus other than the build's, then the build's; the other process the opposite)
+        other.append(-order)
+        got = simulate.run_conditions("pair_stdp", _pairs(order), device="cpp_standalone")
+        exact = simulate.run_conditions("pair_stdp", _pairs(order), engine="numpy")
+        np.testing.assert_allclose(got, exact, rtol=0, atol=1e-9)

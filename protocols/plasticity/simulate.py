@@ -195,12 +195,12 @@ def _simulate(model, conds, names, values, dt, device):
         net.run(steps * dt * second, namespace={})
         cfg = {"rule": code_key(model), "variables": names, "namespace": sorted(namespace), "n": n_total, "dt": dt,
                "method": model.method, "spikes": [len(pre_s), len(post_s)], "steps": steps}
-        directory, _ = build_cached("plasticity", cfg, config)
+        directory, info = build_cached("plasticity", cfg, config, own_static=True)  # (spikes: data of each run)
         require_runnable(config, directory)
         run_args = {syn.w: np.ones(n_total)}
         for k in names:
             run_args[getattr(syn, k)] = quantities[k]
-        with standalone_run(directory, run_args):
+        with standalone_run(directory, run_args, static_arrays=info.static_arrays):  # (this stimulus's spikes)
             return np.array(syn.variables["w"].get_value(), dtype=float)[:n]
     finally:
         set_device("runtime")  # (a one-shot run: Brian2 is left in runtime mode, as before the call)
