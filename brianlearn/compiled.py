@@ -32,7 +32,8 @@ from .codepatch import STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
 from .devices import activate, insert_seed_code
 from .network import TRIAL_ENDED, NetworkBuilder
 
-__all__ = ["take_device", "release_all", "build_cached", "require_runnable", "standalone_run", "RunResult"]
+__all__ = ["take_device", "release_all", "build_cached", "require_runnable", "standalone_run", "find_replay",
+           "run_replayed", "RunResult"]
 
 #: the compiled network currently loaded in Brian2's standalone device
 _ACTIVE = [None]
@@ -178,6 +179,37 @@ def standalone_run(directory, run_args, with_output=False, static_arrays=STATIC_
             else:
                 os.environ[STATIC_ARRAYS_VARIABLE] = before
         yield dev
+
+
+def find_replay(label, config_dict, config, parts):
+    """``(path, manifest)`` of a network built outside a `Protocol` (a plasticity stimulus): the
+    manifest (`brianlearn.replay`) of its key ``replay.network_key(label, parts)`` beside the
+    builds of ``build_directory(label, config_dict, ...)`` if it still holds (else None), and
+    where the manifest of a generated build goes (None: not replayable). Leaves ``config``'s
+    device active (the key holds its preferences)."""
+    if not replay.enabled(config):
+        return None, None
+    release_all()
+    activate(config)
+    key = replay.network_key(label, parts)
+    if key is None:
+        return None, None
+    path = replay.manifest_path(build_directory(label, config_dict, config.name, config.directory), key)
+    manifest = replay.load(path)
+    if manifest is not None:
+        BUILD_LOG.append(BuildInfo(manifest["directory"], manifest["digest"], False, 0.0, replayed=True))
+    return path, manifest
+
+
+def run_replayed(manifest, learned, arguments, static):
+    """Run the build of a `find_replay` manifest with run arguments ``learned`` and
+    ``arguments`` and this run's static arrays ``static`` (``file name -> array``), all in a
+    scratch folder of its own; returns ``key -> values`` of the learned variables."""
+    with running(manifest["directory"]), replay.scratch() as scratch:
+        folder = replay.write_static(scratch, static)
+        results = replay.run(manifest, scratch, None, learned, {}, arguments=arguments, static_arrays=folder)
+        state, _ = replay.read_results(results, manifest)
+    return state
 
 
 class _CompiledRun:

@@ -25,6 +25,12 @@ already holds. Replay skips that step when it can prove the result would be the 
   key cannot be formed (an attribute that has no canonical form, such as a function), the
   network is generated as before.
 
+A network built outside a `Protocol` (the plasticity comparisons' `run_conditions`) has a key of
+its own (`network_key`: the parts its code generation reads, named by its caller) and a manifest
+of its run arguments and of the static arrays each run writes itself (`describe_network`,
+`write_static`: a SpikeGeneratorGroup's spikes, `spike_generator_arrays`), in the run's scratch
+folder, which the binary reads through ``$BRIANLEARN_STATIC_ARRAYS``.
+
 Networks with Brian2 monitors other than the builder's per-trial records are not replayed:
 their monitors are read through the Brian2 objects (`Protocol.objects_`). Only the
 ``cpp_standalone`` device replays (brian2cuda's run differs). ``BRIANLEARN_REPLAY=0`` turns
@@ -50,7 +56,8 @@ import numpy as np
 from brian2 import Equations, Quantity
 from brian2.units.fundamentalunits import Dimension
 
-__all__ = ["enabled", "replay_key", "describe", "save", "load", "scratch", "run", "read_results"]
+__all__ = ["enabled", "replay_key", "network_key", "describe", "describe_network", "spike_generator_arrays",
+           "save", "load", "scratch", "write_static", "run", "read_results"]
 
 #: bumped when the manifest's meaning changes (old manifests are then never found)
 _FORMAT = 1
@@ -262,38 +269,61 @@ def _module_data(cls):
 _RUN_STATE = ("_compiled", "state_")
 
 
+def _common_parts(files=()):
+    """The parts of every key: format, versions, the package sources (and ``files``), Brian2's
+    preferences (raises `_NoCanonicalForm` or OSError where they cannot be read)."""
+    import brian2
+    from brian2 import prefs
+
+    from ._version import __version__
+
+    files = sorted(set(_package_files()) | set(files))
+    return {"format": _FORMAT,
+            "versions": [sys.version, np.__version__, brian2.__version__, __version__],
+            "sources": [(f, _file_hash(f)) for f in files],
+            "prefs": prefs.as_file}
+
+
+def _digest(parts, name):
+    if os.environ.get("BRIANLEARN_REPLAY_DEBUG"):
+        with open(f"{os.environ['BRIANLEARN_REPLAY_DEBUG']}.{os.getpid()}.{name}.json", "w") as f:
+            json.dump(parts, f, sort_keys=True, indent=0)
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
 def replay_key(protocol, n_trials, shapes):
     """The key of the network ``protocol`` generates for ``n_trials`` trials, or None.
 
     ``shapes`` describes the inputs: the shapes of the data, signals, validity mask and
     learned variables. Call it with the protocol's device active (its preferences set).
     """
-    import brian2
-    from brian2 import prefs
-
-    from ._version import __version__
-
     try:
-        files = sorted(set(_package_files()) | set(_class_files(type(protocol))))
-        parts = {
-            "format": _FORMAT,
-            "versions": [sys.version, np.__version__, brian2.__version__, __version__],
-            "sources": [(f, _file_hash(f)) for f in files],
+        parts = _common_parts(_class_files(type(protocol)))
+        parts.update({
             "class": [f"{type(protocol).__module__}.{type(protocol).__qualname__}", _class_data(type(protocol))],
             "protocol": _canonical({k: v for k, v in vars(protocol).items() if k not in _RUN_STATE}),
             "models": _canonical(_model_registry()),
             "modules": _module_data(type(protocol)),
-            "prefs": prefs.as_file,
             "config": _canonical(protocol.config_dict(n_trials)),
             "n_trials": n_trials,
             "shapes": _canonical(shapes),
-        }
+        })
     except (_NoCanonicalForm, OSError):
         return None
-    if os.environ.get("BRIANLEARN_REPLAY_DEBUG"):
-        with open(f"{os.environ['BRIANLEARN_REPLAY_DEBUG']}.{os.getpid()}.{type(protocol).__name__}.json", "w") as f:
-            json.dump(parts, f, sort_keys=True, indent=0)
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return _digest(parts, type(protocol).__name__)
+
+
+def network_key(label, parts):
+    """The key of a network that a function builds outside a `Protocol` (the plasticity
+    comparisons' `run_conditions`), or None: ``parts`` must hold everything its code generation
+    reads besides the package sources, versions and preferences (the model's code, sizes, time
+    step, device configuration), and no value that reaches the binary as a run argument or a
+    static array. Call it with the device active."""
+    try:
+        full = dict(_common_parts(), label=label, network=_canonical(parts))
+    except (_NoCanonicalForm, OSError):
+        return None
+    return _digest(full, label)
 
 
 def manifest_path(key_folder, key):
@@ -342,7 +372,49 @@ def describe(device, builder, network, seed_variable, build):
     return {"format": _FORMAT, "directory": build.directory, "digest": build.source_hash,
             "seed": _entry(device, seed_variable), "learned": learned, "timed": timed, "records": records,
             "environment": dict(device.run_environment_variables),
-            "static": None, "_overwritten": sorted(overwritten)}
+            "arguments": {}, "static": None, "_overwritten": sorted(overwritten)}
+
+
+def describe_network(device, build, learned, arguments, static):
+    """The manifest of a generated and built network without a `NetworkBuilder` or a seed.
+
+    ``learned``: ``key -> (variable, size)``, run arguments whose values are read back after
+    the run; ``arguments``: ``key -> variable``, run arguments only; ``static``: the names of
+    the static arrays that every run writes itself (`write_static`), e.g. a SpikeGeneratorGroup's
+    spikes (`spike_generator_arrays`).
+    """
+    entries = {k: _entry(device, v, size=int(size), dynamic=bool(v.dynamic)) for k, (v, size) in learned.items()}
+    variables = [v for v, _ in learned.values()] + list(arguments.values())
+    overwritten = {f"_static_array_{device.get_array_name(v, access_data=False)}" for v in variables}
+    return {"format": _FORMAT, "directory": build.directory, "digest": build.source_hash, "seed": None,
+            "learned": entries, "arguments": {k: _entry(device, v) for k, v in arguments.items()},
+            "timed": {}, "records": {}, "environment": dict(device.run_environment_variables),
+            "static": None, "_overwritten": sorted(overwritten | set(static))}
+
+
+def spike_generator_arrays(indices, times, dt):
+    """The arrays a `SpikeGeneratorGroup` of spikes ``indices`` at ``times`` (seconds, floats)
+    with time step ``dt`` (seconds) stores, as Brian2 2.9 and 2.10 compute them: spikes sorted
+    by time, then by index (``np.lexsort``); ``_timebins`` the time steps of ``times`` shifted
+    by ``1e-3 dt``. ``variable -> array`` (``neuron_index``, ``spike_time``, ``spike_number``,
+    ``_timebins``); the caller checks them against what Brian2 wrote before relying on them."""
+    indices, times = np.asarray(indices), np.asarray(times, dtype=float)
+    order = np.lexsort((indices, times))
+    indices, times = indices[order], times[order]
+    return {"neuron_index": indices.astype(np.int32), "spike_time": times,
+            "spike_number": np.arange(len(times), dtype=np.int32),
+            "_timebins": np.asarray((times + 1e-3 * dt) / dt, dtype=np.int32)}
+
+
+def write_static(folder, arrays):
+    """Write ``name -> array`` (static arrays, in their dtype) into ``folder/static/``; returns
+    that folder as the binary reads it (`codepatch.STATIC_ARRAYS_VARIABLE`: an absolute path
+    ending in a separator)."""
+    target = os.path.join(os.path.abspath(folder), "static", "")
+    os.makedirs(target, exist_ok=True)
+    for name, arr in arrays.items():
+        np.ascontiguousarray(arr).tofile(os.path.join(target, name))
+    return target
 
 
 def save(path, manifest, data_timed, static_folder="static_arrays"):
@@ -425,20 +497,26 @@ def _argument(folder, entry, value):
     return f"{entry['name']}={path}"
 
 
-def run(manifest, folder, seed, learned, timed, with_output=False):
+def run(manifest, folder, seed, learned, timed, with_output=False, arguments=None, static_arrays=None):
     """Run the manifest's binary (the caller holds `buildcache.running`) with its run-argument
     files and results in ``folder`` (from `scratch`); returns the results folder.
 
-    ``learned``: ``key -> values`` for every learned variable; ``timed``: ``name -> values`` for
-    the TimedArrays that get new values.
+    ``seed``: the run-time seed (None for a manifest without one); ``learned``: ``key -> values``
+    for every learned variable; ``timed``: ``name -> values`` for the TimedArrays that get new
+    values; ``arguments``: ``key -> values`` for the manifest's other run arguments;
+    ``static_arrays``: the folder the binary reads its static arrays from (`write_static`; by
+    default the build folder's, which `load` checked).
     """
     from brian2 import prefs
+
+    from .codepatch import STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
 
     directory = manifest["directory"]
     results = os.path.join(os.path.abspath(folder), "results", "")
     os.makedirs(results, exist_ok=True)
-    args = [_argument(folder, manifest["seed"], seed)]
+    args = [] if manifest["seed"] is None else [_argument(folder, manifest["seed"], seed)]
     args += [_argument(folder, manifest["learned"][k], v) for k, v in learned.items()]
+    args += [_argument(folder, manifest["arguments"][k], v) for k, v in (arguments or {}).items()]
     for name, values in timed.items():
         entry = manifest["timed"][name]
         if list(np.shape(values)) != entry["shape"]:
@@ -448,9 +526,7 @@ def run(manifest, folder, seed, learned, timed, with_output=False):
     env = dict(os.environ)
     env.update(prefs["devices.cpp_standalone.run_environment_variables"])
     env.update(manifest["environment"])
-    from .codepatch import STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
-
-    env[STATIC_ARRAYS_VARIABLE] = STATIC_ARRAYS  # (a replay runs the build folder's: `load` checked them)
+    env[STATIC_ARRAYS_VARIABLE] = static_arrays or STATIC_ARRAYS
     run_cmd = prefs["devices.cpp_standalone.run_cmd_unix"]
     run_cmd = [run_cmd] if isinstance(run_cmd, str) else list(run_cmd)
     command = run_cmd + ["--results_dir", results] + args

@@ -5,6 +5,8 @@ numbers measured while writing the spec, an event-by-event NumPy implementation 
 the pairwise sum over all spike pairs.
 """
 
+import os
+
 import numpy as np
 import pytest
 from brian2 import Hz, ms, second
@@ -361,20 +363,23 @@ def _pairs(order):
 
 
 @pytest.mark.cpp_standalone
-def test_concurrent_stimuli_of_one_build_each_read_their_own_spikes(monkeypatch):
+@pytest.mark.parametrize("replaying", [False, True], ids=["generated", "replayed"])
+def test_concurrent_stimuli_of_one_build_each_read_their_own_spikes(monkeypatch, replaying):
     """Spike trains are static arrays of the generated project (data, not code: one build serves
     every stimulus of its sizes). Another process runs a different stimulus on the same build
     between this call's build and its run: each reads its own spikes (against the exact
     event-by-event result). The build folder's static arrays used to be replaced by each call,
     so this call ran the other process's spikes (seen as 4 wrong results in 50 with two processes
-    in a loop); now a run whose spikes differ from the build's reads them from its process's folder."""
+    in a loop); now a run whose spikes differ from the build's reads them from its process's folder,
+    and a replayed run (both processes replaying) from its own scratch folder."""
     import subprocess
     import sys
 
+    from brianlearn import BUILD_LOG
     from brianlearn.protocols.plasticity import simulate
 
     simulate.run_conditions("pair_stdp", _pairs(+1), device="cpp_standalone")  # (built, or cached, with these)
-    real, other = simulate.standalone_run, []
+    real, other, calls = simulate.standalone_run, [], []
     code = ("import numpy as np, sys; sys.path.insert(0, sys.argv[1]); import test_plasticity as t; "
             "from brianlearn.protocols.plasticity.simulate import run_conditions; o = int(sys.argv[2]); "
             "w = run_conditions('pair_stdp', t._pairs(o), device='cpp_standalone'); "
@@ -386,11 +391,82 @@ def test_concurrent_stimuli_of_one_build_each_read_their_own_spikes(monkeypatch)
                              capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, out.stderr[-2000:]
         assert float(out.stdout.split()[-1]) < 1e-9  # (the other process's own result is right too)
+        calls.append(other[-1])
         return real(*args, **kwds)
 
-    monkeypatch.setattr(simulate, "standalone_run", other_process_first)
+    if replaying:  # (a replay writes this stimulus's spikes into a scratch folder of its own)
+        simulate.run_conditions("pair_stdp", _pairs(+1), device="cpp_standalone")  # (the manifest)
+        real = simulate.run_replayed
+        monkeypatch.setattr(simulate, "run_replayed", other_process_first)
+    else:
+        monkeypatch.setenv("BRIANLEARN_REPLAY", "0")
+        monkeypatch.setattr(simulate, "standalone_run", other_process_first)
     for order in (-1, +1):  # (this stimulus other than the build's, then the build's; the other process the opposite)
         other.append(-order)
         got = simulate.run_conditions("pair_stdp", _pairs(order), device="cpp_standalone")
+        assert BUILD_LOG[-1].replayed == replaying and calls == other
         exact = simulate.run_conditions("pair_stdp", _pairs(order), engine="numpy")
         np.testing.assert_allclose(got, exact, rtol=0, atol=1e-9)
+
+
+def _triplet_stimulus(shift_ms, n=6):
+    """``n`` pre-post-pre triplets; the same sizes for every ``shift_ms`` (one build)."""
+    base = 0.02 + 0.05 * np.arange(n)
+    return [(np.array([t, t + 0.015 + 0.001 * k]), np.array([t + (3 + shift_ms + k) * 1e-3]))
+            for k, t in enumerate(base)]
+
+
+@pytest.mark.cpp_standalone
+def test_a_replayed_stimulus_equals_the_generated_one(monkeypatch):
+    """A stimulus of the sizes of an earlier build runs that build without generating its code
+    (`brianlearn.replay`; its spikes written as the build's static arrays): bit for bit the
+    result of the generated network, and the event-by-event NumPy result to 1e-9, for other
+    spike times and other parameter values than the build's. Other sizes run another build."""
+    from brianlearn import BUILD_LOG
+
+    cases = [(shift, params) for shift in (0.0, 4.0, -7.0) for params in (
+        "pfister_visual_cortex_full", {"A2_plus": 0.004, "A3_plus": 0.007, "A2_minus": 0.006, "tau_y": 90 * ms})]
+    monkeypatch.setenv("BRIANLEARN_REPLAY", "0")
+    generated = [pl.run_conditions("triplet_stdp", _triplet_stimulus(s), params=p, device="cpp_standalone")
+                 for s, p in cases]
+    assert not any(info.replayed for info in BUILD_LOG[-len(cases):])
+    build = BUILD_LOG[-1].directory
+    assert min(np.abs(a - b).max() for i, a in enumerate(generated) for b in generated[:i]) > 1e-3  # (all differ)
+    monkeypatch.setenv("BRIANLEARN_REPLAY", "1")
+    pl.run_conditions("triplet_stdp", _triplet_stimulus(1.0), device="cpp_standalone")  # (writes the manifest)
+    for (shift, params), gen in zip(cases, generated):
+        got = pl.run_conditions("triplet_stdp", _triplet_stimulus(shift), params=params, device="cpp_standalone")
+        assert BUILD_LOG[-1].replayed and BUILD_LOG[-1].directory == build
+        np.testing.assert_array_equal(got, gen)
+        exact = pl.run_conditions("triplet_stdp", _triplet_stimulus(shift), params=params, engine="numpy")
+        np.testing.assert_allclose(got, exact, rtol=0, atol=1e-7)  # (percent: 1e-9 in w)
+    pl.run_conditions("triplet_stdp", _triplet_stimulus(0.0, n=20), device="cpp_standalone")
+    assert BUILD_LOG[-1].directory != build  # (20 conditions: another build's sizes, another manifest)
+
+
+@pytest.mark.cpp_standalone
+def test_spike_arrays_that_differ_from_brian2s_mean_no_replay(monkeypatch, tmp_path):
+    """The manifest of a plasticity build is written only when the spike arrays a replay would
+    write are Brian2's own, byte for byte: with them computed wrongly (time bins one step
+    late), no manifest is written and the next call generates its code again."""
+    from brianlearn import BUILD_LOG, replay
+
+    monkeypatch.setenv("BRIANLEARN_CACHE", str(tmp_path))  # (no manifest of an earlier session)
+    monkeypatch.setenv("BRIANLEARN_REPLAY", "1")
+    right = replay.spike_generator_arrays
+
+    def late(indices, times, dt):
+        arrays = right(indices, times, dt)
+        arrays["_timebins"] = arrays["_timebins"] + 1
+        return arrays
+
+    monkeypatch.setattr(replay, "spike_generator_arrays", late)
+    for _ in range(2):
+        pl.run_conditions("pair_stdp", _pairs(+1), device="cpp_standalone")
+        assert not BUILD_LOG[-1].replayed
+    assert not os.path.isdir(os.path.join(str(tmp_path), ".replay"))
+    monkeypatch.setattr(replay, "spike_generator_arrays", right)
+    pl.run_conditions("pair_stdp", _pairs(+1), device="cpp_standalone")  # (writes it)
+    got = pl.run_conditions("pair_stdp", _pairs(-1), device="cpp_standalone")
+    assert BUILD_LOG[-1].replayed and os.path.isdir(os.path.join(str(tmp_path), ".replay"))
+    np.testing.assert_allclose(got, pl.run_conditions("pair_stdp", _pairs(-1), engine="numpy"), rtol=0, atol=1e-7)

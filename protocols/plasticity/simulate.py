@@ -9,7 +9,9 @@ is relative (``w = 1`` at the start) and results are percent changes ``100 (w - 
 The network is built, compiled, run and read back through the engine's one path
 (`brianlearn.compiled`: `take_device`, `build_cached`, `require_runnable`, `standalone_run`).
 Parameter values and spike times are run arguments, not code, and the sizes are rounded up
-to buckets, so a new parameter set or stimulus of similar size reuses the compiled binary.
+to buckets, so a new parameter set or stimulus of similar size reuses the compiled binary; on
+``cpp_standalone`` it runs that binary again without generating the code (`brianlearn.replay`),
+its spikes written as the build's static arrays.
 """
 
 import numpy as np
@@ -17,7 +19,8 @@ from brian2 import Network, SpikeGeneratorGroup, Synapses, defaultclock, ms, sec
 from brian2.devices.device import get_device
 from brian2.units.fundamentalunits import Quantity, get_dimensions
 
-from brianlearn.compiled import build_cached, require_runnable, standalone_run, take_device
+import brianlearn.replay as replay
+from brianlearn.compiled import build_cached, find_replay, require_runnable, run_replayed, standalone_run, take_device
 from brianlearn.devices import resolve_device
 from brianlearn.validation import check_array, check_quantity
 
@@ -159,7 +162,12 @@ def _padded(spikes, n_conditions, steps):
 
 
 def _simulate(model, conds, names, values, dt, device):
-    """Build, run once and read back ``w`` (runtime or standalone, one network)."""
+    """Build, run once and read back ``w`` (runtime or standalone, one network).
+
+    On ``cpp_standalone`` a stimulus whose sizes, model code and device match an earlier build
+    runs that build again without generating its code (`brianlearn.replay`): its spikes are
+    written as the SpikeGeneratorGroups' static arrays, ``w`` and the parameters are run
+    arguments. A fit calls this once per evaluation of its cost."""
     config = resolve_device(device)
     n = n_total = len(conds)
     spikes = _spike_arrays(conds)
@@ -170,6 +178,24 @@ def _simulate(model, conds, names, values, dt, device):
     (pre_i, pre_s), (post_i, post_s) = spikes
     values = {k: np.concatenate([v, np.full(n_total - n, v[0])]) for k, v in values.items()}
     quantities = {k: Quantity(values[k], dim=get_dimensions(model.parameters[k])) for k in names}
+    namespace = {k: v for k, v in model.parameters.items() if k not in names}
+    decl = "\n".join(f"{k} : {unit_text(model.parameters[k])} (constant)" for k in names)
+    cfg = {"rule": code_key(model), "variables": names, "namespace": sorted(namespace), "n": n_total, "dt": dt,
+           "method": model.method, "spikes": [len(pre_s), len(post_s)], "steps": steps}
+    path = manifest = None
+    if config.standalone:
+        # (everything the generated code holds: the model's code, the declarations of its
+        # per-synapse parameters, its namespace values, the sizes, the device)
+        parts = {"cfg": cfg, "model": [str(model.model), decl, model.on_pre, model.on_post, model.method],
+                 "namespace": namespace, "device": config}
+        path, manifest = find_replay("plasticity", cfg, config, parts)
+    if manifest is not None:
+        try:
+            static = _static_spikes(manifest["spikes"], spikes, dt)
+            state = run_replayed(manifest, {"w": np.ones(n_total)}, {k: values[k] for k in names}, static)
+            return state["w"][:n]
+        finally:
+            set_device("runtime")
     take_device(config)
     old_dt = defaultclock.dt
     try:
@@ -179,8 +205,6 @@ def _simulate(model, conds, names, values, dt, device):
         clock = defaultclock
         pre = SpikeGeneratorGroup(n_total, pre_i, pre_s * dt * second, clock=clock, name="pl_pre")
         post = SpikeGeneratorGroup(n_total, post_i, post_s * dt * second, clock=clock, name="pl_post")
-        decl = "\n".join(f"{k} : {unit_text(model.parameters[k])} (constant)" for k in names)
-        namespace = {k: v for k, v in model.parameters.items() if k not in names}
         syn = Synapses(pre, post, model=str(model.model) + "\n" + decl, on_pre=model.on_pre, on_post=model.on_post,
                        method=model.method, namespace=namespace, clock=clock, name="pl_syn")
         syn.connect(j="i")
@@ -193,15 +217,52 @@ def _simulate(model, conds, names, values, dt, device):
             return np.array(syn.w[:], dtype=float)[:n]
         get_device().apply_run_args()
         net.run(steps * dt * second, namespace={})
-        cfg = {"rule": code_key(model), "variables": names, "namespace": sorted(namespace), "n": n_total, "dt": dt,
-               "method": model.method, "spikes": [len(pre_s), len(post_s)], "steps": steps}
         directory, info = build_cached("plasticity", cfg, config, own_static=True)  # (spikes: data of each run)
         require_runnable(config, directory)
         run_args = {syn.w: np.ones(n_total)}
         for k in names:
             run_args[getattr(syn, k)] = quantities[k]
         with standalone_run(directory, run_args, static_arrays=info.static_arrays):  # (this stimulus's spikes)
-            return np.array(syn.variables["w"].get_value(), dtype=float)[:n]
+            w = np.array(syn.variables["w"].get_value(), dtype=float)[:n]
+        if path is not None:
+            _save_manifest(path, get_device(), info, syn, names, (pre, post), spikes, dt, n_total)
+        return w
     finally:
         set_device("runtime")  # (a one-shot run: Brian2 is left in runtime mode, as before the call)
         defaultclock.dt = old_dt
+
+
+#: the variables of a SpikeGeneratorGroup that hold its spikes (static arrays of the build)
+_SPIKE_VARIABLES = ("neuron_index", "spike_time", "spike_number", "_timebins")
+
+
+def _static_spikes(files, spikes, dt):
+    """``file name -> array``: the static arrays of the padded ``spikes`` (pre, post), named and
+    typed as the manifest's ``files`` (``[[group side, variable, file, dtype], ...]``) say (Brian2
+    writes the spikes' indices as int64 files, whatever the variables' own int32)."""
+    arrays = [replay.spike_generator_arrays(idx, steps * dt, dt) for idx, steps in spikes]
+    return {name: arrays[side][var].astype(np.dtype(dtype)) for side, var, name, dtype in files}
+
+
+def _save_manifest(path, device, info, syn, names, groups, spikes, dt, n_total):
+    """Write the replay manifest of the plasticity build just run, if a replay would run it the
+    same way: the build reads its static arrays from the folder a run names, those are exactly
+    the spike arrays, and `_static_spikes` reproduces Brian2's (same bytes and types)."""
+    from brianlearn.codepatch import reads_static_folder
+
+    written = device.static_arrays  # (file name -> array as Brian2 writes it: its dtype is the file's)
+    files = []
+    for side, group in enumerate(groups):
+        for var in _SPIKE_VARIABLES:
+            name = f"_static_array_{device.get_array_name(group.variables[var], access_data=False)}"
+            if name not in written:
+                return
+            files.append([side, var, name, written[name].dtype.str])
+    ours = _static_spikes(files, spikes, dt)
+    if (not reads_static_folder(info.directory) or set(written) != set(ours)
+            or any(written[k].tobytes() != v.tobytes() for k, v in ours.items())):
+        return
+    manifest = replay.describe_network(device, info, {"w": (syn.variables["w"], n_total)},
+                                       {k: syn.variables[k] for k in names}, sorted(ours))
+    manifest["spikes"] = files
+    replay.save(path, manifest, (), info.static_arrays)
