@@ -712,7 +712,8 @@ def test_faster_makefile_builds_the_same_objects():
     with open(os.path.join(d, "code_objects", code[:-4] + ".d")) as f:
         deps = " ".join(f.read().replace("\\\n", " ").split())
     assert deps.startswith(f"code_objects/{code[:-4]}.o: code_objects/{code} objects.h")
-    base = [c for c in flags if c not in ("-MMD", "-MP")]
+    # (without link-time optimisation: its objects carry sections named with a random number)
+    base = [c for c in flags if c not in ("-MMD", "-MP") and not c.startswith("-flto")]
     subprocess.run(["g++", *base, "-x", "c++-header", "objects.h", "-o", "objects.h.gch"], cwd=d, check=True)
     try:
         for out, extra in (("plain.o", []), ("pch.o", ["-include", "objects.h"])):
@@ -723,6 +724,29 @@ def test_faster_makefile_builds_the_same_objects():
         for name in ("objects.h.gch", "plain.o", "pch.o"):
             if os.path.exists(os.path.join(d, name)):
                 os.remove(os.path.join(d, name))
+
+
+@pytest.mark.cpp_standalone
+def test_code_objects_are_built_for_link_time_optimisation_where_the_compiler_can():
+    """Where g++ compiles and links a one-line program with ``-flto=auto``, the build's code
+    objects are link-time-optimisation objects (GCC's ``.gnu.lto_`` sections) and the binary runs
+    and gives the same records; ``make BL_LTO=`` builds plain objects."""
+    import shutil
+
+    if shutil.which("g++") is None:
+        pytest.skip("checked with g++")
+    can = subprocess.run(["g++", "-flto=auto", "-x", "c++", "-", "-o", os.devnull], input="int main(){return 0;}\n",
+                         capture_output=True, text=True).returncode == 0
+    p = Ticker(device="cpp_standalone", seed=0)
+    res = p.run_trials({"x": np.ones((2, 3))})
+    np.testing.assert_array_equal(res.records["g.c_b"], np.full((2, 3), 10))
+    d = BUILD_LOG[-1].directory
+    with open(os.path.join(d, "network.o"), "rb") as f:
+        assert (b".gnu.lto_" in f.read()) == can
+    flags = subprocess.run(["make", "-s", "-f", "makefile", "-f", "-", "print-flags", "BL_LTO="], cwd=d, check=True,
+                           input="print-flags:\n\t@echo $(CXXFLAGS) $(LFLAGS)\n", capture_output=True,
+                           text=True).stdout.split()
+    assert not any(f.startswith("-flto") for f in flags)
 
 
 @pytest.mark.cpp_standalone
