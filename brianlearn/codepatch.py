@@ -4,7 +4,8 @@ The changes brianlearn makes to a generated C++ standalone (or brian2cuda) proje
 Each is a text change of Brian2's generated files with the same simulation: the network loop
 (`patch_network_loop`: no per-step processor clock, the schedule in vectors, clocks due together
 by Brian2 runtime's rule), the thresholders (`patch_thresholders`: a vectorised test first), the
-static arrays (`patch_static_arrays`: read from a folder a run may name) and the makefile
+static arrays (`patch_static_arrays`: read from a folder a run may name), the results
+(`patch_results`: only the files a run names are written) and the makefile
 (`faster_makefile`: a precompiled header, dependencies while compiling, the C++ runtime linked
 statically). `patch_generated` applies them all, in `brianlearn.buildcache.compile_cached` and in
 `brianlearn.export.export_project`. A file that does not look as expected is left as it is.
@@ -13,14 +14,18 @@ statically). `patch_generated` applies them all, in `brianlearn.buildcache.compi
 import os
 import re
 
-__all__ = ["patch_generated", "patch_network_loop", "patch_thresholders", "patch_static_arrays",
-           "faster_makefile", "reads_static_folder", "STATIC_ARRAYS", "STATIC_ARRAYS_VARIABLE"]
+__all__ = ["patch_generated", "patch_network_loop", "patch_thresholders", "patch_static_arrays", "patch_results",
+           "faster_makefile", "reads_static_folder", "STATIC_ARRAYS", "STATIC_ARRAYS_VARIABLE",
+           "RESULTS_VARIABLE"]
 
 #: the folder (relative to the build folder) from which Brian2's generated code reads the static
 #: arrays; a run of a cached build whose static arrays differ reads its own (`_static_folder`)
 STATIC_ARRAYS = "static_arrays/"
 #: the environment variable that names that folder for one run
 STATIC_ARRAYS_VARIABLE = "BRIANLEARN_STATIC_ARRAYS"
+#: the environment variable that names, comma-separated, the only results files a run writes
+#: (unset or empty: every array, as Brian2 writes them)
+RESULTS_VARIABLE = "BRIANLEARN_RESULTS"
 
 
 # Brian2 < 2.10 reads the processor clock in every time step of the generated network loop
@@ -335,6 +340,45 @@ def patch_static_arrays(directory):
     return changed
 
 
+# Brian2's _write_arrays writes every array of the network into the results folder at the end of
+# a run (45 files for Spiking NSM), each opened and closed; a replayed run reads two to five of them
+_RESULT_OPEN = re.compile(r'(\n\s*)(outfile_(\w+))\.open\(results_dir \+ "(\w+)", ios::binary \| ios::out\);'
+                          r'(\s*)if\(\2\.is_open\(\)\)')
+_RESULT_OPEN_WANTED = (r'\1const bool _bl_want_\3 = _bl_result_wanted("\4");'
+                       r'\1if(_bl_want_\3) \2.open(results_dir + "\4", ios::binary | ios::out);'
+                       r'\5if(!_bl_want_\3) {} else if(\2.is_open())')
+_RESULTS_FUNCTION = """
+#include <cstdlib>
+#include <string>
+// (brianlearn) whether a run writes the results file 'name': those that $BRIANLEARN_RESULTS names
+// (comma-separated) where it is set and not empty, else every one, as Brian2 writes them
+static bool _bl_result_wanted(const char *name)
+{
+    static const char *wanted = std::getenv("BRIANLEARN_RESULTS");
+    if (!wanted || !wanted[0])
+        return true;
+    const std::string list = std::string(",") + wanted + ",";
+    return list.find(std::string(",") + name + ",") != std::string::npos;
+}
+"""
+_WRITE_ARRAYS = "\nvoid _write_arrays()\n"
+
+
+def patch_results(directory):
+    """Let the generated ``objects.cpp`` write only the results files that ``$BRIANLEARN_RESULTS``
+    names, where it is set (`RESULTS_VARIABLE`; every file otherwise, so Brian2's own reading of
+    results after a run is unchanged). A replayed run (`brianlearn.replay.run`) names the files it
+    reads: on a machine where opening a file costs ~0.1 ms, writing all 45 arrays of Spiking NSM was
+    most of a short chunk's cost. brian2cuda's ``objects.cu`` is left as it is. True when changed."""
+    def change(text):
+        if "_bl_result_wanted" in text or text.count(_WRITE_ARRAYS) != 1:
+            return text
+        head, tail = text.split(_WRITE_ARRAYS)
+        tail, count = _RESULT_OPEN.subn(_RESULT_OPEN_WANTED, tail)
+        return text if not count else head + _RESULTS_FUNCTION + _WRITE_ARRAYS + tail
+    return _patch_file(os.path.join(directory, "objects.cpp"), change)
+
+
 def reads_static_folder(directory):
     """Whether the build in ``directory`` reads its static arrays where `STATIC_ARRAYS_VARIABLE` says."""
     for name in ("objects.cpp", "objects.cu"):
@@ -347,10 +391,11 @@ def reads_static_folder(directory):
 
 def patch_generated(directory):
     """Apply every change brianlearn makes to a generated C++ standalone project, in order:
-    `patch_network_loop`, `patch_thresholders`, `patch_static_arrays` and `faster_makefile`. Used by `compile_cached`
-    and by `brianlearn.export.export_project`, so an exported project runs the same code as a
+    `patch_network_loop`, `patch_thresholders`, `patch_static_arrays`, `patch_results` and
+    `faster_makefile`. Used by `compile_cached` and by `brianlearn.export.export_project`, so an exported project runs the same code as a
     cached build. Returns a dict of what each step changed."""
     return {"network_loop": patch_network_loop(directory),
             "thresholders": patch_thresholders(directory),
             "static_arrays": patch_static_arrays(directory),
+            "results": patch_results(directory),
             "makefile": faster_makefile(directory)}

@@ -509,7 +509,7 @@ def run(manifest, folder, seed, learned, timed, with_output=False, arguments=Non
     """
     from brian2 import prefs
 
-    from .codepatch import STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
+    from .codepatch import RESULTS_VARIABLE, STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
 
     directory = manifest["directory"]
     results = os.path.join(os.path.abspath(folder), "results", "")
@@ -527,6 +527,8 @@ def run(manifest, folder, seed, learned, timed, with_output=False, arguments=Non
     env.update(prefs["devices.cpp_standalone.run_environment_variables"])
     env.update(manifest["environment"])
     env[STATIC_ARRAYS_VARIABLE] = static_arrays or STATIC_ARRAYS
+    # (a build patched by codepatch.patch_results writes only these; an older one writes all)
+    env[RESULTS_VARIABLE] = ",".join(e["file"] for part in ("learned", "records") for e in manifest[part].values())
     run_cmd = prefs["devices.cpp_standalone.run_cmd_unix"]
     run_cmd = [run_cmd] if isinstance(run_cmd, str) else list(run_cmd)
     command = run_cmd + ["--results_dir", results] + args

@@ -159,6 +159,38 @@ def test_a_replayed_run_writes_its_files_in_a_scratch_folder_and_removes_them(us
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_replayed_run_writes_only_the_results_it_reads(use_cache, monkeypatch):
+    """codepatch.patch_results: a replayed binary writes the results files its manifest names
+    (learned variables, records; and Brian2's last_run_info.txt), nothing else, with the same
+    values; Brian2's own run of the build writes every array, also where the user's environment
+    names a list (Brian2 may read any of them)."""
+    X = np.random.default_rng(1).uniform(0, 1, (5, 3))
+    monkeypatch.setenv("BRIANLEARN_RESULTS", "nothing_of_this_network")
+    _, generated = _run(X=X, monkeypatch=monkeypatch)  # (generated, or replayed from an earlier test)
+    _, reference = _run(X=X, replaying=False, monkeypatch=monkeypatch)  # (Brian2's run: all arrays)
+    _same(generated, reference)
+    seen = []
+    real_run = replay.run
+
+    def spy(manifest, folder, *args, **kwds):
+        out = real_run(manifest, folder, *args, **kwds)
+        wanted = {e["file"] for part in ("learned", "records") for e in manifest[part].values()}
+        seen.append((sorted(os.listdir(out)), sorted(wanted | {"last_run_info.txt"})))
+        return out
+
+    monkeypatch.setattr(replay, "run", spy)
+    p, again = _run(X=X, monkeypatch=monkeypatch)
+    assert p.build_info_.replayed and seen
+    for written, wanted in seen:
+        assert written == wanted
+    _same(reference, again)
+    with open(os.path.join(p.build_info_.directory, "objects.cpp")) as f:
+        assert f.read().count("_bl_result_wanted(\"") > 2 * len(seen[0][1])  # (every array is guarded)
+    brian_results = [name for name in os.listdir(p.build_info_.directory) if name.startswith("results")]
+    assert brian_results and all(len(os.listdir(os.path.join(p.build_info_.directory, name))) > len(seen[0][1])
+                                 for name in brian_results)
+
+
 def test_an_unwritable_scratch_folder_is_named_in_the_error(monkeypatch, tmp_path):
     monkeypatch.setenv("BRIANLEARN_SCRATCH", str(tmp_path / "missing"))
     with pytest.raises(OSError, match="BRIANLEARN_SCRATCH"):
