@@ -388,9 +388,16 @@ def bench_system(name, size, n, repeats, cache, log=print):
     row("brianlearn cpp_standalone, 1 sample (the fixed cost of a fit)", 1, t1,
         extra=(f"without it (estimate; noisy when the fit is mostly fixed cost): {(n - 1) / rest:.0f} samples/s"
                if rest > 0.1 * one else "without it: not estimable (the fixed cost is over 90 % of the fit's time)"))
-    # per-chunk cost of run arguments: the same samples in 10 chunks
-    t10, _ = _timed(lambda: sysm.brianlearn(device, n, chunk_size=n // 10), repeats)
-    per_chunk = (min(t10) - one) / 9
+    # per-chunk cost of run arguments: the same samples in 10 chunks, each such fit right after a
+    # fit of one chunk, so that the difference of the pair holds the same machine load (the median
+    # of the pairs: a difference of minima taken minutes apart moved by more than a chunk's cost)
+    t10, pairs = [], []
+    for _ in range(repeats):
+        (t_one,), _ = _timed(lambda: sysm.brianlearn(device, n), 1)
+        (t_ten,), _ = _timed(lambda: sysm.brianlearn(device, n, chunk_size=n // 10), 1)
+        t10.append(t_ten)
+        pairs.append((t_ten - t_one) / 9)
+    per_chunk = statistics.median(pairs)
     of_1000 = "" if n == CHUNK else (f"; {100 * per_chunk / (one * CHUNK / n):.1f} % of a {CHUNK}-sample chunk "
                                      "at this throughput (extrapolated)")
     row("brianlearn cpp_standalone, 10 chunks", n, t10,
@@ -556,7 +563,8 @@ def render(out=None, log=print):
              "and compilation into an empty build cache (Numba: its first call, which JIT-compiles; runtime: the "
              "first run into an empty Cython cache minus a warm one; 0 where this process had compiled the same code "
              "for another size). '10 chunks': the same samples in ten compiled runs of a tenth each (run_args), "
-             "against one run of all of them. 'max abs diff' is the largest difference of the learned weights (NSM, "
+             "against one run of all of them; the per-chunk cost is the median over the repeats of (the 10-chunk fit - "
+             "a 1-chunk fit run just before it) / 9. 'max abs diff' is the largest difference of the learned weights (NSM, "
              f"dictionary, EP) or codes (LCA) from brianlearn cpp_standalone on the same samples (accepted: <= "
              f"{TOLERANCE:g}); 2 threads, runtime, the NumPy loop and the Numba loop are compared on their (fewer) samples "
              "(Numba: the 2-thread run's; its note gives the difference over all samples where it is larger: "
