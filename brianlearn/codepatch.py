@@ -314,10 +314,10 @@ _STATIC_FOLDER_FUNCTION = """
 // whose static arrays, e.g. a SpikeGeneratorGroup's spikes, differ from the build's), else Brian2's
 static std::string _bl_static_arrays()
 {
-    const char *folder = std::getenv("BRIANLEARN_STATIC_ARRAYS");
-    return (folder && folder[0]) ? std::string(folder) : std::string("static_arrays/");
+    const char *folder = std::getenv("@VARIABLE@");
+    return (folder && folder[0]) ? std::string(folder) : std::string("@DEFAULT@");
 }
-"""
+""".replace("@VARIABLE@", STATIC_ARRAYS_VARIABLE).replace("@DEFAULT@", STATIC_ARRAYS)
 _LOAD_ARRAYS = "\nvoid _load_arrays()\n"
 
 
@@ -354,13 +354,13 @@ _RESULTS_FUNCTION = """
 // (comma-separated) where it is set and not empty, else every one, as Brian2 writes them
 static bool _bl_result_wanted(const char *name)
 {
-    static const char *wanted = std::getenv("BRIANLEARN_RESULTS");
+    static const char *wanted = std::getenv("@VARIABLE@");
     if (!wanted || !wanted[0])
         return true;
     const std::string list = std::string(",") + wanted + ",";
     return list.find(std::string(",") + name + ",") != std::string::npos;
 }
-"""
+""".replace("@VARIABLE@", RESULTS_VARIABLE)
 _WRITE_ARRAYS = "\nvoid _write_arrays()\n"
 
 
