@@ -522,6 +522,7 @@ def test_generated_network_loop_reads_the_clock_once():
     assert "std::clock()" not in loop.replace(report, "")
     assert "curclocks" not in loop and "clock = _bl_next_clocks();" in loop
     assert "_bl_funcs[k]();" in loop  # (the current clocks' functions, from a list)
+    assert "if(_bl_lockstep)" in loop  # (no search while the same clocks stay due)
     if tuple(int(v) for v in brian2.__version__.split(".")[:2]) < (2, 10):
         assert "(brianlearn: once)" in text
     assert not patch_network_loop(BUILD_LOG[-1].directory)  # (already patched: nothing to do)
@@ -549,6 +550,88 @@ def test_phase_clock_meets_the_step_clock_after_64_s():
     res = LongTicker(device="cpp_standalone", seed=0).run_trials({"x": np.ones((200, 3))})
     np.testing.assert_array_equal(res.records["g.c_a"], np.full((200, 3), 600))
     np.testing.assert_array_equal(res.records["g.c_b"], np.full((200, 3), 800))
+
+
+
+class MixedClocks(Ticker):
+    """`Ticker` with two more groups on clocks of 0.25 ms and 0.3 ms, which meet the 0.1 ms step
+    clock only in some steps; each adds, in each of its own steps, the step group's count (a
+    linked variable) to a sum: the sums depend on which clocks run in which step, and in what order."""
+
+    name = "mixed_clocks"
+    monitor_beta = False
+
+    def build_network(self, b):
+        from brian2 import Clock, linked_var
+
+        super().build_network(b)
+        g = next(o for o in b.objects if o.name == "g")
+        for label, dt in (("h", 0.25 * ms), ("k", 0.3 * ms)):
+            group = NeuronGroup(3, "count_g : 1 (linked)\ns : 1", clock=Clock(dt, name=f"{label}_clock"), name=label,
+                                namespace={})
+            group.count_g = linked_var(g, "count")
+            group.run_regularly("s += count_g", when="start")
+            b.add(group)
+            b.record(group, "s")
+
+
+@pytest.mark.runtime
+@pytest.mark.cpp_standalone
+def test_compiled_schedule_of_clocks_that_meet_in_some_steps_equals_runtimes():
+    """The compiled network loop skips the search for the next step's clocks while the current
+    ones step in lockstep and no other clock can be due with them (`codepatch.patch_network_loop`),
+    and calls consecutive objects of one clock as one function (`codepatch.patch_step_functions`).
+    Reference: Brian2's runtime device (its own Network loop) on the same network, with clocks of
+    0.1, 0.25 and 0.3 ms and the trial and slot clocks, over 50 trials: every sum the same."""
+    X = np.ones((50, 3))
+    runtime = MixedClocks(device="runtime", seed=0).run_trials({"x": X})
+    compiled = MixedClocks(device="cpp_standalone", seed=0).run_trials({"x": X})
+    with open(os.path.join(BUILD_LOG[-1].directory, "main.cpp")) as f:
+        assert "_bl_step_0" in f.read()
+    for key in ("h.s", "k.s", "g.c_a", "g.c_b"):
+        assert runtime.records[key].shape == (50, 3)
+        np.testing.assert_array_equal(compiled.records[key], runtime.records[key])
+    assert runtime.records["h.s"][-1, 0] != runtime.records["k.s"][-1, 0]  # (the clocks differ)
+
+
+_MAIN = """#include "objects.h"
+
+int main(int argc, char **argv)
+{
+        net.clear();
+        net.add(&a, _run_a1);
+        net.add(&a, _run_a2);
+        net.add(&b, _run_b1);
+        net.add(&a, _run_a3);
+        net.add(&d, NULL);
+        net.run(1.0, NULL, 10.0);
+        net.clear();
+        net.add(&a, _run_a1);
+        net.add(&a, _run_a2);
+        net.add(&b, _run_b1);
+        net.add(&b, _run_b2);
+        net.run(1.0, NULL, 10.0);
+}
+"""
+
+
+def test_step_functions_join_consecutive_objects_of_one_clock(tmp_path):
+    """`codepatch.patch_step_functions` on a generated main of two runs: only consecutive objects
+    of the same clock become one function (an object of another clock between them splits them),
+    the same sequence in two runs is one function, a lone object and a clock without an object
+    are left as they are, and a patched main is left alone."""
+    from brianlearn.codepatch import patch_step_functions
+
+    (tmp_path / "main.cpp").write_text(_MAIN)
+    assert patch_step_functions(str(tmp_path)) == 2
+    text = (tmp_path / "main.cpp").read_text()
+    head, body = text.split("int main(int argc, char **argv)")
+    assert "static void _bl_step_0()\n{\n    _run_a1();\n    _run_a2();\n}" in head
+    assert "static void _bl_step_1()\n{\n    _run_b1();\n    _run_b2();\n}" in head
+    adds = [line.strip() for line in body.splitlines() if ".add(" in line]
+    assert adds == ["net.add(&a, _bl_step_0);", "net.add(&b, _run_b1);", "net.add(&a, _run_a3);", "net.add(&d, NULL);",
+                    "net.add(&a, _bl_step_0);", "net.add(&b, _bl_step_1);"]
+    assert patch_step_functions(str(tmp_path)) == 0 and (tmp_path / "main.cpp").read_text() == text
 
 
 # brian2cuda's next_clocks (templates/network.cu, 1.0a7), as Brian2's own: the rule brianlearn replaces
@@ -684,6 +767,7 @@ def test_thresholders_skip_their_spike_loop_when_no_neuron_crosses(tmp_path):
     first, second = text.split("if(_bl_any)")
     assert "_bl_any += _cond;" in first and "_spikespace" not in first and "not_refractory[_idx] = false" not in first
     assert second.count("_ptr_array_g__spikespace[_count++] = _idx;") == 1
+    assert "for(size_t _idx=0; _count<_bl_any; _idx++)" in second  # (stops after the last crossing neuron)
     assert "_ptr_array_g_not_refractory[_idx] = false;" in second
 
 
