@@ -16,7 +16,7 @@ from .cuda import configure_compile_only
 from .errors import CompilerNotFoundError, CUDANotAvailableError, DeviceError
 
 __all__ = ["DEVICES", "DeviceConfig", "use_device", "get_device_config", "resolve_device",
-           "activate", "insert_seed_code", "DeviceError", "CompilerNotFoundError", "CUDANotAvailableError"]
+           "activate", "standalone_prefs", "insert_seed_code", "DeviceError", "CompilerNotFoundError", "CUDANotAvailableError"]
 
 #: Devices brianlearn knows
 DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
@@ -206,14 +206,24 @@ def activate(config):
     # not), so that the generated code does not depend on which networks came before
     defaultclock.dt = 0.1 * ms
     set_device(config.name, build_on_run=False)
+    for name, value in standalone_prefs(config).items():
+        prefs[name] = value
+
+
+def standalone_prefs(config):
+    """``name -> value``: the preferences `activate` sets for the standalone `DeviceConfig`
+    ``config``, from the current ones (a replay key reads them without activating the device)."""
+    from brian2 import prefs
+
     # (item access: each attribute step ``prefs.a.b`` builds a view with its documentation text,
     # ~0.5 ms each, a visible part of a warm fit's fixed cost)
-    prefs["devices.cpp_standalone.openmp_threads"] = config.threads or 0
+    values = {"devices.cpp_standalone.openmp_threads": config.threads or 0}
     if list(prefs["devices.cpp_standalone.extra_make_args_unix"]) == ["-j"]:  # (Brian2's default, unchanged)
         # one compiler per core: unlimited 'make -j' ran 54 compilers at once for the LIF network and
         # took 20-22 s against 17.5 s with -j2 on 2 cores
-        prefs["devices.cpp_standalone.extra_make_args_unix"] = [f"-j{os.cpu_count() or 1}"]
-    prefs["codegen.cpp.include_dirs"] = _canonical_include_dirs(prefs["codegen.cpp.include_dirs"])
+        values["devices.cpp_standalone.extra_make_args_unix"] = [f"-j{os.cpu_count() or 1}"]
+    values["codegen.cpp.include_dirs"] = _canonical_include_dirs(prefs["codegen.cpp.include_dirs"])
+    return values
 
 
 def insert_seed_code(config, seed_variable):

@@ -128,9 +128,13 @@ def _file_hash(path, _cache={}):
     return _cache[key]
 
 
-def _package_files():
+def _package_files(_cache={}):
     """The source files of the brianlearn, models and protocols packages, loaded or not (found
-    with `importlib.util.find_spec`, which imports nothing but brianlearn itself)."""
+    with `importlib.util.find_spec`, which imports nothing but brianlearn itself).
+
+    A package's listing is walked again only when one of its folders changed (a file added,
+    removed or renamed changes its folder's modification time; an edited file is seen by
+    `_file_hash`)."""
     files = []
     for name in _PACKAGES:
         module = sys.modules.get(name)
@@ -140,10 +144,24 @@ def _package_files():
             path = spec.origin if spec is not None else None
         if path is None:
             raise _NoCanonicalForm(f"no source folder for {name}")
-        for base, dirs, names in os.walk(os.path.dirname(path)):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            files += [os.path.join(base, n) for n in sorted(names) if n.endswith(".py")]
+        root = os.path.dirname(path)
+        cached = _cache.get(root)
+        if cached is None or any(_mtime(d) != t for d, t in cached[0]):
+            folders, listing = [], []
+            for base, dirs, names in os.walk(root):
+                folders.append((base, _mtime(base)))
+                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+                listing += [os.path.join(base, n) for n in sorted(names) if n.endswith(".py")]
+            cached = _cache[root] = (folders, listing)
+        files += cached[1]
     return files
+
+
+def _mtime(path):
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 #: the packages whose sources are in the key (models and protocols install as brianlearn.models and
@@ -269,11 +287,11 @@ def _module_data(cls):
 _RUN_STATE = ("_compiled", "state_")
 
 
-def _common_parts(files=()):
+def _common_parts(files=(), prefs=None):
     """The parts of every key: format, versions, the package sources (and ``files``), Brian2's
-    preferences (raises `_NoCanonicalForm` or OSError where they cannot be read)."""
+    preferences, with ``prefs`` (``name -> value``) in place of the current values of those
+    (raises `_NoCanonicalForm` or OSError where they cannot be read)."""
     import brian2
-    from brian2 import prefs
 
     from ._version import __version__
 
@@ -281,7 +299,21 @@ def _common_parts(files=()):
     return {"format": _FORMAT,
             "versions": [sys.version, np.__version__, brian2.__version__, __version__],
             "sources": [(f, _file_hash(f)) for f in files],
-            "prefs": prefs.as_file}
+            "prefs": _preference_values(prefs or {})}
+
+
+def _preference_values(overrides):
+    """Every registered Brian2 preference as ``[name, text]``, the text written as Brian2's
+    preference file writes it (``prefs.as_file`` without its documentation, which took most of
+    its 0.3 ms)."""
+    from brian2 import prefs
+
+    out = []
+    for base, (definitions, _) in sorted(prefs.pref_register.items()):
+        for name in sorted(definitions):
+            full = f"{base}.{name}"
+            out.append([full, definitions[name].representor(overrides[full] if full in overrides else prefs[full])])
+    return out
 
 
 def _digest(parts, name):
@@ -313,14 +345,15 @@ def replay_key(protocol, n_trials, shapes):
     return _digest(parts, type(protocol).__name__)
 
 
-def network_key(label, parts):
+def network_key(label, parts, prefs=None):
     """The key of a network that a function builds outside a `Protocol` (the plasticity
     comparisons' `run_conditions`), or None: ``parts`` must hold everything its code generation
     reads besides the package sources, versions and preferences (the model's code, sizes, time
     step, device configuration), and no value that reaches the binary as a run argument or a
-    static array. Call it with the device active."""
+    static array. Call it with the device active, or give the preferences its activation sets
+    as ``prefs`` (`devices.standalone_prefs`)."""
     try:
-        full = dict(_common_parts(), label=label, network=_canonical(parts))
+        full = dict(_common_parts(prefs=prefs), label=label, network=_canonical(parts))
     except (_NoCanonicalForm, OSError):
         return None
     return _digest(full, label)

@@ -73,6 +73,27 @@ def test_old_names_are_the_new_classes():
     assert not any("Protocol" in name for name in pl.__all__)
 
 
+def test_conditions_checked_at_once_equal_the_check_of_each():
+    """The one-pass check (`_check_all`) against the per-condition loop (`_check_each`, the
+    reference): unsorted times, empty sides, several spikes per step apart; mixed inputs
+    (a quantity, a scalar) take the loop."""
+    from brianlearn.protocols.plasticity import simulate
+
+    rng = np.random.default_rng(3)
+    dt = 1e-4
+    conds = [(rng.permutation(np.arange(rng.integers(0, 6)) * 0.0123 + rng.uniform(0, 1e-3)),
+              list(rng.choice(5000, rng.integers(1, 5), replace=False) * dt + 3e-5)) for _ in range(200)]
+    fast = simulate._check_all(conds, dt)
+    assert fast is not None and len(fast) == 200
+    for got, want in zip(fast, simulate._check_each(conds, dt)):
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype and np.array_equal(g, w)
+            assert np.all(np.diff(g) > 0)
+    mixed = conds[:3] + [([0.01] * ms, 0.02)]
+    assert simulate._check_all(mixed, dt) is None
+    assert [len(p) for c in simulate._check_conditions(mixed, dt) for p in c][-2:] == [1, 1]
+
+
 def test_bad_conditions_name_the_condition():
     with pytest.raises(ValueError, match=r"conditions\[0\] presynaptic spike times"):
         pl.run_conditions("pair_stdp", [([0.01, np.nan], [0.02])], engine="numpy")

@@ -304,3 +304,26 @@ def test_a_module_value_the_network_reads_is_in_the_key(use_cache, monkeypatch):
     p, r = _run(FromModule, monkeypatch=monkeypatch)
     assert not p.build_info_.replayed
     np.testing.assert_array_equal(r.records["g.c_a"], 304)
+
+
+def test_a_network_key_from_the_preferences_an_activation_sets_equals_the_key_after_it(monkeypatch):
+    """`find_replay` does not activate the device: the key it computes with `standalone_prefs`
+    must be the key computed after `activate` (the reference), and must see each preference."""
+    from brianlearn.devices import DeviceConfig, activate, standalone_prefs
+
+    parts = {"cfg": {"n": 8}, "model": "dw/dt = -w/tau : 1"}
+    monkeypatch.setitem(prefs, "devices.cpp_standalone.extra_make_args_unix", ["-j"])  # (Brian2's default)
+    for threads in (None, 2):
+        config = DeviceConfig("cpp_standalone", None, threads)
+        before = replay.network_key("test", parts, prefs=standalone_prefs(config))
+        assert before != replay.network_key("test", parts)  # (it reads the overrides: threads, make args)
+        try:
+            activate(config)
+            assert replay.network_key("test", parts) == before
+            assert replay.network_key("test", parts, prefs=standalone_prefs(config)) == before
+        finally:
+            from brian2 import set_device
+            set_device("runtime")
+    with monkeypatch.context() as m:
+        m.setitem(prefs, "codegen.cpp.extra_compile_args_gcc", list(prefs["codegen.cpp.extra_compile_args_gcc"]) + ["-O2"])
+        assert replay.network_key("test", parts, prefs=standalone_prefs(config)) != before
