@@ -4,7 +4,8 @@ The changes brianlearn makes to a generated C++ standalone (or brian2cuda) proje
 Each is a text change of Brian2's generated files with the same simulation: the network loop
 (`patch_network_loop`: no per-step processor clock, the schedule in vectors, clocks due together
 by Brian2 runtime's rule), the generated main (`patch_step_functions`: consecutive code objects of
-one clock called as one function), the thresholders (`patch_thresholders`: a vectorised test first), the
+one clock called as one function; `patch_fork_server`: a fork server of replayed
+runs), the thresholders (`patch_thresholders`: a vectorised test first), the
 static arrays (`patch_static_arrays`: read from a folder a run may name), the results
 (`patch_results`: only the files a run names are written) and the makefile
 (`faster_makefile`: a precompiled header, dependencies while compiling, the C++ runtime linked
@@ -15,9 +16,11 @@ statically). `patch_generated` applies them all, in `brianlearn.buildcache.compi
 import os
 import re
 
+from .servercode import SERVE_MARK, SERVER
+
 __all__ = ["patch_generated", "patch_network_loop", "patch_step_functions", "patch_thresholders", "patch_static_arrays", "patch_results",
-           "faster_makefile", "reads_static_folder", "STATIC_ARRAYS", "STATIC_ARRAYS_VARIABLE",
-           "RESULTS_VARIABLE"]
+           "patch_fork_server", "faster_makefile", "reads_static_folder", "serves", "STATIC_ARRAYS",
+           "STATIC_ARRAYS_VARIABLE", "RESULTS_VARIABLE", "SERVE_VARIABLE"]
 
 #: the folder (relative to the build folder) from which Brian2's generated code reads the static
 #: arrays; a run of a cached build whose static arrays differ reads its own (`_static_folder`)
@@ -27,6 +30,9 @@ STATIC_ARRAYS_VARIABLE = "BRIANLEARN_STATIC_ARRAYS"
 #: the environment variable that names, comma-separated, the only results files a run writes
 #: (unset or empty: every array, as Brian2 writes them)
 RESULTS_VARIABLE = "BRIANLEARN_RESULTS"
+#: the environment variable that makes the binary a fork server (`patch_fork_server`): the file
+#: descriptor its replies go to
+SERVE_VARIABLE = "BRIANLEARN_SERVE_FD"
 
 
 # Brian2 < 2.10 reads the processor clock in every time step of the generated network loop
@@ -328,6 +334,31 @@ def patch_step_functions(directory):
     return len(groups)
 
 
+def patch_fork_server(directory):
+    """Let the generated ``main.cpp`` serve runs by forking (`brianlearn.servercode`): Brian2's
+    ``main`` becomes ``_bl_main``, called by a new ``main`` as it is, unless `SERVE_VARIABLE` is set. A run that
+    is not served is the same program with one more call (measured: `brianlearn.forkserver`).
+    brian2cuda's ``main.cu`` is left as it is. True when changed."""
+    def change(text):
+        if SERVE_MARK in text or text.count(_MAIN) != 1:
+            return text
+        server = SERVER.replace("@VARIABLE@", SERVE_VARIABLE)
+        return text.replace(_MAIN, "\nstatic int _bl_main(int argc, char **argv)\n") + "\n\n" + server
+    return _patch_file(os.path.join(directory, "main.cpp"), change)
+
+
+def serves(directory):
+    """Whether the build in ``directory`` has the fork server (`patch_fork_server`)."""
+    return _contains(os.path.join(directory, "main.cpp"), SERVE_MARK)
+
+
+def _contains(path, text):
+    if not os.path.exists(path):
+        return False
+    with open(path) as f:
+        return text in f.read()
+
+
 #: what `faster_makefile` appends to Brian2's C++ standalone makefile
 _PCH_RULES = """
 # (brianlearn) objects.h, which every code object includes first, is parsed once as a precompiled
@@ -475,18 +506,18 @@ def reads_static_folder(directory):
     for name in ("objects.cpp", "objects.cu"):
         path = os.path.join(directory, name)
         if os.path.exists(path):
-            with open(path) as f:
-                return "_bl_static_arrays()" in f.read()
+            return _contains(path, "_bl_static_arrays()")
     return False
 
 
 def patch_generated(directory):
     """Apply every change brianlearn makes to a generated C++ standalone project, in order:
-    `patch_network_loop`, `patch_step_functions`, `patch_thresholders`, `patch_static_arrays`, `patch_results` and
-    `faster_makefile`. Used by `compile_cached` and by `brianlearn.export.export_project`, so an exported project runs the same code as a
+    `patch_network_loop`, `patch_step_functions`, `patch_fork_server`, `patch_thresholders`,
+    `patch_static_arrays`, `patch_results` and `faster_makefile`. Used by `compile_cached` and by `brianlearn.export.export_project`, so an exported project runs the same code as a
     cached build. Returns a dict of what each step changed."""
     return {"network_loop": patch_network_loop(directory),
             "step_functions": patch_step_functions(directory),
+            "fork_server": patch_fork_server(directory),
             "thresholders": patch_thresholders(directory),
             "static_arrays": patch_static_arrays(directory),
             "results": patch_results(directory),

@@ -28,7 +28,7 @@ from brian2.devices.device import all_devices, get_device
 
 import brianlearn.replay as replay
 from .buildcache import BUILD_LOG, BuildInfo, build_directory, compile_cached, own_folder, prune_folders, running
-from .codepatch import RESULTS_VARIABLE, STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
+from .codepatch import RESULTS_VARIABLE, SERVE_VARIABLE, STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
 from .devices import activate, insert_seed_code, standalone_prefs
 from .network import TRIAL_ENDED, NetworkBuilder
 
@@ -167,11 +167,12 @@ def standalone_run(directory, run_args, with_output=False, static_arrays=STATIC_
     dev = get_device()
     key = "devices.cpp_standalone.run_environment_variables"
     variables = prefs[key]
-    before = {name: os.environ.get(name) for name in (STATIC_ARRAYS_VARIABLE, RESULTS_VARIABLE)}
+    before = {name: os.environ.get(name) for name in (STATIC_ARRAYS_VARIABLE, RESULTS_VARIABLE, SERVE_VARIABLE)}
     with _run_folder(directory) as results:
-        # (Brian2 copies these variables into os.environ: both are restored after the run)
+        # (Brian2 copies these variables into os.environ: all are restored after the run;
+        # an empty SERVE_VARIABLE: Brian2's run is not a fork server, whatever the user's environment says)
         # (every results file: Brian2 reads any of them after the run)
-        prefs[key] = {**variables, STATIC_ARRAYS_VARIABLE: static_arrays, RESULTS_VARIABLE: ""}
+        prefs[key] = {**variables, STATIC_ARRAYS_VARIABLE: static_arrays, RESULTS_VARIABLE: "", SERVE_VARIABLE: ""}
         try:
             dev.run(directory=directory, results_directory=results, with_output=with_output, run_args=run_args)
         finally:

@@ -542,7 +542,8 @@ def run(manifest, folder, seed, learned, timed, with_output=False, arguments=Non
     """
     from brian2 import prefs
 
-    from .codepatch import RESULTS_VARIABLE, STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
+    from .codepatch import RESULTS_VARIABLE, SERVE_VARIABLE, STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
+    from .forkserver import run as served
 
     directory = manifest["directory"]
     results = os.path.join(os.path.abspath(folder), "results", "")
@@ -559,23 +560,27 @@ def run(manifest, folder, seed, learned, timed, with_output=False, arguments=Non
     env = dict(os.environ)
     env.update(prefs["devices.cpp_standalone.run_environment_variables"])
     env.update(manifest["environment"])
-    env[STATIC_ARRAYS_VARIABLE] = static_arrays or STATIC_ARRAYS
-    # (a build patched by codepatch.patch_results writes only these; an older one writes all)
-    env[RESULTS_VARIABLE] = ",".join(e["file"] for part in ("learned", "records") for e in manifest[part].values())
+    env.pop(SERVE_VARIABLE, None)  # (only a fork server is started with it)
+    settings = {STATIC_ARRAYS_VARIABLE: static_arrays or STATIC_ARRAYS,
+                # (a build patched by codepatch.patch_results writes only these; an older one writes all)
+                RESULTS_VARIABLE: ",".join(e["file"] for part in ("learned", "records") for e in manifest[part].values())}
     run_cmd = prefs["devices.cpp_standalone.run_cmd_unix"]
     run_cmd = [run_cmd] if isinstance(run_cmd, str) else list(run_cmd)
     command = run_cmd + ["--results_dir", results] + args
     stdout_path = os.path.join(folder, "stdout.txt")
-    if with_output:
-        code = subprocess.call(command, cwd=directory, env=env)
-    else:
-        with open(stdout_path, "w") as out:
-            code = subprocess.call(command, cwd=directory, env=env, stdout=out)
+    code = None if with_output else served(command, directory, env, settings, stdout_path)
+    if code is None:
+        env.update(settings)
+        if with_output:
+            code = subprocess.call(command, cwd=directory, env=env)
+        else:
+            with open(stdout_path, "w") as out:
+                code = subprocess.call(command, cwd=directory, env=env, stdout=out)
     if code:
-        if not with_output:
+        if not with_output and os.path.exists(stdout_path):
             with open(stdout_path) as f:
                 print(f.read())
-        raise RuntimeError(f"Project run failed (project directory: {os.path.abspath(directory)})")
+        raise RuntimeError(f"Project run failed (exit status {code}; project directory: {os.path.abspath(directory)})")
     return results
 
 
