@@ -31,7 +31,7 @@ from brian2.utils.filelock import FileLock
 from .codepatch import STATIC_ARRAYS, patch_generated, reads_static_folder
 
 __all__ = ["cache_root", "build_directory", "source_hash", "compile_cached", "BuildInfo",
-           "BUILD_LOG", "running"]
+           "BUILD_LOG", "running", "file_signature"]
 
 _STAMP = ".brianlearn_build"
 _RUN_LOCK = ".runs.lock"
@@ -174,6 +174,16 @@ def _digest(file_hashes):
 def source_hash(directory):
     """SHA-256 over a build folder's makefile and the sources it compiles, normalised."""
     return _digest(_file_hashes(directory))
+
+
+def file_signature(path):
+    """``(inode, size, modification time)`` of the file at ``path``, or None where there is none:
+    a file replaced, rewritten or touched has another."""
+    try:
+        s = os.stat(path)
+    except OSError:
+        return None
+    return (s.st_ino, s.st_size, s.st_mtime_ns)
 
 
 def _read_stamp(path):

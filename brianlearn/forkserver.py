@@ -23,6 +23,7 @@ import os
 import subprocess
 import threading
 
+from .buildcache import file_signature
 from .codepatch import SERVE_VARIABLE, serves
 
 __all__ = ["run", "close_all", "MAX_SERVERS", "SWITCH"]
@@ -84,14 +85,6 @@ class _Server:
             self.process.wait()
 
 
-def _stat(path):
-    try:
-        s = os.stat(path)
-    except OSError:
-        return None
-    return (s.st_ino, s.st_size, s.st_mtime_ns)
-
-
 def _has_server(directory, binary):
     key = (directory, binary)
     if key not in _SERVES:
@@ -127,7 +120,7 @@ def run(command, directory, env, settings, stdout):
     server takes the run (the caller starts the binary itself)."""
     if os.environ.get(SWITCH, "1") == "0" or os.name != "posix" or command[:1] != ["./main"]:
         return None
-    binary = _stat(os.path.join(directory, "main"))
+    binary = file_signature(os.path.join(directory, "main"))
     if binary is None or not _has_server(directory, binary):
         return None
     found = _server(command[:1], directory, env, binary)

@@ -144,7 +144,9 @@ def test_a_replayed_run_writes_its_files_in_a_scratch_folder_and_removes_them(us
     monkeypatch.setattr(replay, "run", spy)
     p, r = _run(monkeypatch=monkeypatch)
     assert p.build_info_.replayed
-    assert seen and any(name.startswith("init_") for name in seen[0]) and "results" in seen[0]
+    assert seen and "results" in seen[0]
+    # (codepatch.patch_packed_arguments: every array-valued run argument in one file)
+    assert [name for name in seen[0] if name.startswith("init_")] == ["init_arguments.dat"]
     assert list(tmp_path.iterdir()) == []
     static = os.listdir(os.path.join(p.build_info_.directory, "static_arrays"))
     assert not [name for name in static if name.startswith("init_")]
@@ -327,3 +329,32 @@ def test_a_network_key_from_the_preferences_an_activation_sets_equals_the_key_af
     with monkeypatch.context() as m:
         m.setitem(prefs, "codegen.cpp.extra_compile_args_gcc", list(prefs["codegen.cpp.extra_compile_args_gcc"]) + ["-O2"])
         assert replay.network_key("test", parts, prefs=standalone_prefs(config)) != before
+
+
+def test_a_changed_manifest_or_stamp_is_read_again(use_cache, monkeypatch):
+    """`replay.load` keeps a parsed manifest while its file, the build's stamp and its binary keep
+    their inode, size and modification time: a rewritten manifest or stamp is read again."""
+    import glob
+    import json
+
+    from brianlearn.buildcache import _STAMP
+
+    p, _ = _run(monkeypatch=monkeypatch)
+    p, _ = _run(monkeypatch=monkeypatch)
+    assert p.build_info_.replayed
+    (path,) = [f for f in glob.glob(os.path.join(use_cache, "**", ".replay", "*.json"), recursive=True)
+               if json.load(open(f))["directory"] == p.build_info_.directory]
+    manifest = replay.load(path)
+    assert manifest is not None and replay.load(path) is manifest  # (kept)
+    stamp = os.path.join(p.build_info_.directory, _STAMP)
+    for target, change in ((path, {"digest": "0" * 64}), (stamp, {"digest": "1" * 64})):
+        with open(target) as f:
+            text = f.read()
+        with open(target, "w") as f:
+            json.dump(dict(json.loads(text), **change), f)
+        try:
+            assert replay.load(path) is None
+        finally:
+            with open(target, "w") as f:
+                f.write(text)
+        assert replay.load(path) == manifest
