@@ -14,8 +14,9 @@ One server per build folder, binary (its inode, size and modification time), env
 process, at most `MAX_SERVERS`; a server whose binary was replaced is closed. A run falls back to
 starting the binary where the build has no server, where another thread of this process is using
 the server, where the run shows its output, or where ``BRIANLEARN_FORK_SERVER=0``. A server that
-ends without answering is not used again. Servers end when this process closes their input (at
-exit at the latest).
+ends without answering is not used again; one whose request was interrupted (a KeyboardInterrupt
+while its child ran) is closed, and the next run starts another. Servers end when this process
+closes their input (at exit at the latest).
 """
 
 import atexit
@@ -72,12 +73,16 @@ class _Server:
             raise _Gone()
         return int(line)
 
-    def close(self):
+    def close(self, wait=True):
+        """Close the server's input (it ends after its current child) and, with ``wait``, wait
+        for it (5 s, then it is killed; its child is not)."""
         for f in (self.process.stdin, self.replies):
             try:
                 f.close()
             except OSError:
                 pass
+        if not wait:
+            return
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -132,14 +137,25 @@ def run(command, directory, env, settings, stdout):
     try:
         return server.run(stdout, settings, command[1:])
     except _Gone:
-        with _LOCK:
-            _BROKEN.add(key)
-            if _SERVERS.get(key) is server:
-                del _SERVERS[key]
+        _drop(key, server, broken=True)
         server.close()
         return None
+    except BaseException:
+        # (e.g. KeyboardInterrupt while the child runs: its answer would come as the next
+        # request's, so the server is not used again; it ends once the child has)
+        _drop(key, server, broken=False)
+        server.close(wait=False)
+        raise
     finally:
         server.lock.release()
+
+
+def _drop(key, server, broken):
+    with _LOCK:
+        if broken:
+            _BROKEN.add(key)
+        if _SERVERS.get(key) is server:
+            del _SERVERS[key]
 
 
 @atexit.register

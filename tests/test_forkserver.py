@@ -92,3 +92,28 @@ def test_the_server_patch_keeps_brian2s_main_and_is_applied_once(tmp_path):
     assert "\nstatic int _bl_main(int argc, char **argv)\n{\n\treturn 0;\n}\n" in text
     assert text.count("int main(int argc, char **argv)") == 1 and "return _bl_main(argc, argv);" in text
     assert not codepatch.patch_fork_server(str(tmp_path)) and main.read_text() == text
+
+
+def test_an_interrupted_request_does_not_answer_the_next(use_cache, monkeypatch, served):
+    """A KeyboardInterrupt while a child runs leaves that child's answer in the pipe: the server is
+    closed, and the next run gets a new one and its own results."""
+    monkeypatch.setenv(forkserver.SWITCH, "1")
+    p, reference = _run(monkeypatch=monkeypatch)
+    directory = p.build_info_.directory
+    (old,) = _servers(directory)
+    real = old.replies.readline
+    calls = []
+
+    def interrupted():
+        calls.append(real())  # (the child's answer arrives, then the user interrupts)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(old.replies, "readline", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _run(monkeypatch=monkeypatch)
+    assert calls == [b"0\n"] and _servers(directory) == []
+    assert old.process.wait(timeout=10) == 0
+    _, again = _run(monkeypatch=monkeypatch)
+    _same(reference, again)
+    (new,) = _servers(directory)
+    assert new is not old and served[-1] == 0
