@@ -132,7 +132,7 @@ def run(command, directory, env, settings, stdout):
     if found is None:
         return None
     server, key = found
-    if server.pid != os.getpid() or not server.lock.acquire(blocking=False):
+    if not server.lock.acquire(blocking=False):  # (the key holds this process's pid)
         return None
     try:
         return server.run(stdout, settings, command[1:])

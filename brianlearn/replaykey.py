@@ -21,6 +21,8 @@ import numpy as np
 from brian2 import Equations, Quantity
 from brian2.units.fundamentalunits import Dimension
 
+from .buildcache import file_signature
+
 __all__ = ["replay_key", "network_key", "FORMAT"]
 
 #: bumped when the manifest's meaning changes (old manifests are then never found)
@@ -91,7 +93,7 @@ def _package_files(_cache={}):
     with `importlib.util.find_spec`, which imports nothing but brianlearn itself).
 
     A package's listing is walked again only when one of its folders changed (a file added,
-    removed or renamed changes its folder's modification time; an edited file is seen by
+    removed or renamed changes its folder's signature; an edited file is seen by
     `_file_hash`)."""
     files = []
     for name in _PACKAGES:
@@ -104,22 +106,15 @@ def _package_files(_cache={}):
             raise _NoCanonicalForm(f"no source folder for {name}")
         root = os.path.dirname(path)
         cached = _cache.get(root)
-        if cached is None or any(_mtime(d) != t for d, t in cached[0]):
+        if cached is None or any(file_signature(d) != t for d, t in cached[0]):
             folders, listing = [], []
             for base, dirs, names in os.walk(root):
-                folders.append((base, _mtime(base)))
+                folders.append((base, file_signature(base)))
                 dirs[:] = sorted(d for d in dirs if d != "__pycache__")
                 listing += [os.path.join(base, n) for n in sorted(names) if n.endswith(".py")]
             cached = _cache[root] = (folders, listing)
         files += cached[1]
     return files
-
-
-def _mtime(path):
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:
-        return None
 
 
 #: the packages whose sources are in the key (models and protocols install as brianlearn.models and
