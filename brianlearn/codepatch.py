@@ -16,6 +16,7 @@ statically). `patch_generated` applies them all, in `brianlearn.buildcache.compi
 import os
 import re
 
+from .argumentcode import FROM_FILE, FROM_FILE_BODY, FROM_FILE_PACKED
 from .servercode import SERVE_MARK, SERVER
 
 __all__ = ["patch_generated", "patch_network_loop", "patch_step_functions", "patch_thresholders", "patch_static_arrays", "patch_results",
@@ -502,44 +503,22 @@ def patch_results(directory):
     return _patch_file(os.path.join(directory, "objects.cpp"), change)
 
 
-# Brian2 reads each array-valued run argument from a file of its own; a replayed chunk wrote and the
-# binary opened a dozen small files (EP: 12, ~50 us each on the Python side)
-_FROM_FILE = "template<class T> void set_variable_from_file(std::string varname, T* var_pointer, size_t data_size, std::string filename) {\n"
-_FROM_FILE_PACKED = _FROM_FILE + """    // (brianlearn) "FILE@OFFSET": the values start at byte OFFSET of FILE, which may hold others
-    // (a replayed run writes all its run arguments into one file)
-    std::streamoff _bl_offset = -1;
-    const size_t _bl_at = filename.rfind('@');
-    if (_bl_at != std::string::npos && _bl_at + 1 < filename.size()
-            && filename.find_first_not_of("0123456789", _bl_at + 1) == std::string::npos) {
-        _bl_offset = std::stoll(filename.substr(_bl_at + 1));
-        filename = filename.substr(0, _bl_at);
-    }
-"""
-_SIZE_CHECK = "    if (size != data_size) {\n"
-_SIZE_CHECK_PACKED = "    if (_bl_offset >= 0 ? (size < 0 || (size_t)size < _bl_offset + data_size) : size != data_size) {\n"
-_REWIND = "    f.seekg(0, ios::beg);\n"
-_REWIND_PACKED = "    f.seekg(_bl_offset >= 0 ? _bl_offset : 0, ios::beg);\n"
-
-
 def patch_packed_arguments(directory):
-    """Let the generated ``objects.cpp`` read an array-valued run argument ``name=FILE@OFFSET``
-    from byte ``OFFSET`` of ``FILE`` (`_FROM_FILE_PACKED`), so that a replayed run writes one file
+    """Let the generated ``objects.cpp`` read an array-valued run argument ``name=FILE@OFFSET:LENGTH``
+    from byte ``OFFSET`` of ``FILE`` (`brianlearn.argumentcode`), so that a replayed run writes one file
     for all its run arguments (`brianlearn.replay.run`); Brian2's own ``FILE`` arguments are read
-    as before. brian2cuda's ``objects.cu`` is left as it is. True when changed."""
+    as before, except that a file that cannot be read or has the wrong size ends the run with
+    status 1 instead of a message on standard error. Only Brian2's own function is replaced
+    (`brianlearn.argumentcode.FROM_FILE_BODY`); brian2cuda's ``objects.cu`` is left as it is. True when changed."""
     def change(text):
-        if "_bl_offset" in text or text.count(_FROM_FILE) != 1:
+        if "_bl_offset" in text or text.count(FROM_FILE + FROM_FILE_BODY) != 1:
             return text
-        head, tail = text.split(_FROM_FILE)
-        body, end, rest = tail.partition("\n}\n")
-        if body.count(_SIZE_CHECK) != 1 or body.count(_REWIND) != 1:
-            return text
-        body = body.replace(_SIZE_CHECK, _SIZE_CHECK_PACKED).replace(_REWIND, _REWIND_PACKED)
-        return head + _FROM_FILE_PACKED + body + end + rest
+        return text.replace(FROM_FILE + FROM_FILE_BODY, FROM_FILE + FROM_FILE_PACKED)
     return _patch_file(os.path.join(directory, "objects.cpp"), change)
 
 
 def reads_packed_arguments(directory):
-    """Whether the build in ``directory`` reads ``FILE@OFFSET`` run arguments (`patch_packed_arguments`)."""
+    """Whether the build in ``directory`` reads ``FILE@OFFSET:LENGTH`` run arguments (`patch_packed_arguments`)."""
     return _contains(os.path.join(directory, "objects.cpp"), "_bl_offset")
 
 

@@ -11,17 +11,23 @@ per run, the binary alone, results in ``/dev/shm``, 200 runs each, alternating):
 process min 1.55-1.61 ms, median 2.24-2.35 ms; served min 0.83-0.84 ms, median 1.02-1.30 ms.
 
 One server per build folder, binary (its inode, size and modification time), environment and
-process, at most `MAX_SERVERS`; a server whose binary was replaced is closed. A run falls back to
-starting the binary where the build has no server, where another thread of this process is using
-the server, where the run shows its output, or where ``BRIANLEARN_FORK_SERVER=0``. A server that
-ends without answering is not used again; one whose request was interrupted (a KeyboardInterrupt
-while its child ran) is closed, and the next run starts another. Servers end when this process
+process, at most `MAX_SERVERS` (an idle one is closed first; one in use is never closed under its
+client); a server whose binary was replaced is closed. Servers are used on Linux only, where a
+child is killed with its server (``PR_SET_PDEATHSIG``). A run falls back to starting the binary
+where the build has no server, where another thread of this process is using the server, where
+the run shows its output, where a request field cannot be sent (empty, or holding a NUL), or
+where ``BRIANLEARN_FORK_SERVER=0``. A server that ends without answering is killed (and so its
+child) and not used again; one whose request was interrupted (a KeyboardInterrupt while its
+child ran) is killed with its child, as ``subprocess`` kills a started binary, and the next run
+starts another. A process forked from this one (``os.fork``, ``multiprocessing``) closes its
+copies of the servers' pipes at once and starts its own servers. Servers end when this process
 closes their input (at exit at the latest).
 """
 
 import atexit
 import os
 import subprocess
+import sys
 import threading
 
 from .buildcache import file_signature
@@ -59,12 +65,10 @@ class _Server:
         self.lock = threading.Lock()
         self.pid = os.getpid()
 
-    def run(self, stdout, settings, arguments):
-        fields = [stdout] + [f"{k}={v}" for k, v in settings.items()] + ["--"] + list(arguments)
-        if any("\0" in f or not f for f in fields):
-            raise ValueError("a request field is empty or holds a NUL character")
+    def run(self, request):
+        """The exit status of the child that runs ``request`` (`_request`)."""
         try:
-            self.process.stdin.write(b"".join(f.encode() + b"\0" for f in fields) + b"\0")
+            self.process.stdin.write(request)
             self.process.stdin.flush()
             line = self.replies.readline()
         except (OSError, ValueError):
@@ -75,19 +79,38 @@ class _Server:
 
     def close(self, wait=True):
         """Close the server's input (it ends after its current child) and, with ``wait``, wait
-        for it (5 s, then it is killed; its child is not)."""
+        for it (5 s, then it is killed)."""
         for f in (self.process.stdin, self.replies):
             try:
                 f.close()
-            except OSError:
+            except (OSError, ValueError):
                 pass
         if not wait:
             return
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self.kill()
+
+    def forget(self):
+        """In a process forked from the client: its copies of the pipes become ``/dev/null``, so
+        the server sees the end of its input when the client closes it, and nothing buffered
+        here reaches it."""
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            for f in (self.process.stdin, self.replies):
+                try:
+                    os.dup2(null, f.fileno())
+                except (OSError, ValueError):
+                    pass
+        finally:
+            os.close(null)
+
+    def kill(self):
+        """Kill the server (on Linux its child too: `brianlearn.servercode`) and wait for it."""
+        self.close(wait=False)
+        self.process.kill()
+        self.process.wait()
 
 
 def _has_server(directory, binary):
@@ -101,21 +124,29 @@ def _server(command, directory, env, binary):
     """The server of this build, binary and environment for this process (started if needed),
     or None."""
     key = (os.path.abspath(directory), binary, tuple(sorted(env.items())), tuple(command), os.getpid())
-    with _LOCK:
-        if key in _BROKEN:
-            return None
-        server = _SERVERS.get(key)
-        if server is None:
-            for other in [k for k in _SERVERS if k[0] == key[0] and k[1] != binary]:  # (a replaced binary)
-                _SERVERS.pop(other).close()
-            while len(_SERVERS) >= MAX_SERVERS:
-                _SERVERS.pop(next(iter(_SERVERS))).close()
-            try:
-                server = _SERVERS[key] = _Server(command, directory, env)
-            except OSError:
-                _BROKEN.add(key)
+    closing = []
+    try:
+        with _LOCK:
+            if key in _BROKEN:
                 return None
-        return server, key
+            server = _SERVERS.get(key)
+            if server is None:
+                replaced = [k for k in _SERVERS if k[0] == key[0] and k[1] != binary]
+                closing += [_SERVERS.pop(k) for k in replaced if _SERVERS[k].lock.acquire(blocking=False)]
+                for k in list(_SERVERS):  # (the oldest idle ones, while there are too many)
+                    if len(_SERVERS) < MAX_SERVERS:
+                        break
+                    if _SERVERS[k].lock.acquire(blocking=False):
+                        closing.append(_SERVERS.pop(k))
+                try:
+                    server = _SERVERS[key] = _Server(command, directory, env)
+                except OSError:
+                    _BROKEN.add(key)
+                    return None
+            return server, key
+    finally:
+        for old in closing:  # (their locks stay held: a thread that found one before starts the binary)
+            old.close()
 
 
 def run(command, directory, env, settings, stdout):
@@ -123,10 +154,11 @@ def run(command, directory, env, settings, stdout):
     environment ``env`` updated by ``settings`` (the values that change from run to run), its
     standard output written to the file ``stdout``; returns its exit status, or None where no
     server takes the run (the caller starts the binary itself)."""
-    if os.environ.get(SWITCH, "1") == "0" or os.name != "posix" or command[:1] != ["./main"]:
+    if os.environ.get(SWITCH, "1") == "0" or not sys.platform.startswith("linux") or command[:1] != ["./main"]:
         return None
+    request = _request(stdout, settings, command[1:])
     binary = file_signature(os.path.join(directory, "main"))
-    if binary is None or not _has_server(directory, binary):
+    if request is None or binary is None or not _has_server(directory, binary):
         return None
     found = _server(command[:1], directory, env, binary)
     if found is None:
@@ -135,19 +167,28 @@ def run(command, directory, env, settings, stdout):
     if not server.lock.acquire(blocking=False):  # (the key holds this process's pid)
         return None
     try:
-        return server.run(stdout, settings, command[1:])
-    except _Gone:
+        return server.run(request)
+    except _Gone:  # (it ended: the caller starts the binary in the same folder, so its child must be gone)
         _drop(key, server, broken=True)
-        server.close()
+        server.kill()
         return None
     except BaseException:
         # (e.g. KeyboardInterrupt while the child runs: its answer would come as the next
-        # request's, so the server is not used again; it ends once the child has)
+        # request's, so the server is not used again; like subprocess.call, the child is killed)
         _drop(key, server, broken=False)
-        server.close(wait=False)
+        server.kill()
         raise
     finally:
         server.lock.release()
+
+
+def _request(stdout, settings, arguments):
+    """The bytes of one request (`brianlearn.servercode`), or None where a field is empty or
+    holds a NUL (the binary is started instead)."""
+    fields = [stdout] + [f"{k}={v}" for k, v in settings.items()] + ["--"] + list(arguments)
+    if any("\0" in f or not f for f in fields):
+        return None
+    return b"".join(os.fsencode(f) + b"\0" for f in fields) + b"\0"
 
 
 def _drop(key, server, broken):
@@ -166,3 +207,17 @@ def close_all():
         _SERVERS.clear()
     for server in servers:
         server.close()
+
+
+def _forget_in_child():
+    """In a process forked from this one: the servers' pipes are closed (else a server would not
+    see its end of input while the fork lives) and a new lock replaces one a thread may have held."""
+    global _LOCK
+    _LOCK = threading.Lock()
+    for server in _SERVERS.values():
+        server.forget()
+    _SERVERS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)

@@ -223,7 +223,7 @@ def scratch_root():
 def scratch():
     """A new folder for one replayed run (its run-argument files, its ``results/``), deleted
     when the block ends, failed runs included."""
-    root = scratch_root()
+    root = os.path.abspath(scratch_root())  # (the binary runs in its build folder)
     try:
         folder = tempfile.mkdtemp(prefix="brianlearn-run-", dir=root)
     except OSError as e:
@@ -238,8 +238,9 @@ def scratch():
 class _Arguments:
     """``name=value`` for the binary's command line, as Brian2's ``run_args`` writes them: a single
     value literally, an array as raw values in a file in ``folder`` (an absolute path). A build that
-    reads ``FILE@OFFSET`` (``packed``: `codepatch.patch_packed_arguments`) gets every array in one
-    file, each at its offset; another build a file per array. Use as a context manager."""
+    reads ``FILE@OFFSET:LENGTH`` (``packed``: `codepatch.patch_packed_arguments`) gets every array in
+    one file, each at its offset with its length in bytes; another build a file per array. A value
+    of another size than the manifest's ``size`` (where it has one) is a ValueError. Use as a context manager."""
 
     def __init__(self, folder, packed):
         self.folder, self.file = folder, None
@@ -256,6 +257,8 @@ class _Arguments:
 
     def __call__(self, entry, value):
         value = np.asarray(value, dtype=np.dtype(entry["dtype"]))
+        if "size" in entry and value.size != entry["size"]:
+            raise ValueError(f"Run argument '{entry['name']}' has {value.size} values; the build expects {entry['size']}.")
         if value.size == 1:
             return f"{entry['name']}={value.item()!r}"
         value = np.ascontiguousarray(value)
@@ -265,7 +268,7 @@ class _Arguments:
             return f"{entry['name']}={path}"
         offset = self.file.tell()
         self.file.write(value.data.cast("B"))
-        return f"{entry['name']}={self.path}@{offset}"
+        return f"{entry['name']}={self.path}@{offset}:{value.nbytes}"
 
 
 def _packs(manifest, _cache={}):

@@ -6,14 +6,16 @@ variable that names the descriptor of the replies.
 
 __all__ = ["SERVE_MARK", "SERVER"]
 
-SERVE_MARK = "// (brianlearn) a fork server"
+SERVE_MARK = "// (brianlearn) a fork server, v2"
 SERVER = SERVE_MARK + """: where $@VARIABLE@ names a file descriptor, the binary reads
 // requests from its standard input and, for each, forks a child that runs the generated main as a
 // new process of this binary would, then writes the child's exit status and a newline to that
 // descriptor. A request is a list of NUL-terminated strings: the file for the child's standard
 // output ("-": this process's), NAME=VALUE settings of the child's environment, "--", the
 // arguments; an empty string ends it. The end of the input ends the server. A replayed chunk
-// then costs a fork instead of starting and linking a new process (brianlearn.forkserver).
+// then costs a fork instead of starting and linking a new process (brianlearn.forkserver). On
+// Linux a child is killed when its server ends (PR_SET_PDEATHSIG), so that a client that kills
+// its server (an interrupted run, a server that stopped answering) leaves no child writing.
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +26,10 @@ SERVER = SERVE_MARK + """: where $@VARIABLE@ names a file descriptor, the binary
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <csignal>
+#include <sys/prctl.h>
+#endif
 
 static int _bl_child(const std::vector<std::string> &fields, char *program)
 {
@@ -61,8 +67,13 @@ static int _bl_serve(int reply, char *program)
             fields.push_back(field);
         if (!std::cin || fields.empty())
             return 0;
+        const pid_t server = getpid();
         const pid_t pid = fork();
         if (pid == 0) {
+#ifdef __linux__
+            if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != server)
+                std::_Exit(125);
+#endif
             close(reply);
             std::exit(_bl_child(fields, program));
         }

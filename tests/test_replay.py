@@ -358,3 +358,41 @@ def test_a_changed_manifest_or_stamp_is_read_again(use_cache, monkeypatch):
             with open(target, "w") as f:
                 f.write(text)
         assert replay.load(path) == manifest
+
+
+def test_a_run_argument_of_the_wrong_size_is_an_error_not_the_next_arguments_values(use_cache, monkeypatch):
+    """Every array-valued argument of a replayed run is in one file (`codepatch.patch_packed_arguments`):
+    one value short must not be filled with the next argument's bytes. Python checks the size the
+    manifest states (ValueError); without it the binary checks the length each argument names
+    and ends with status 1 (Brian2's own reading reports a wrong size and runs on)."""
+    _run(monkeypatch=monkeypatch)
+    calls = []
+    real_run = replay.run
+
+    def spy(manifest, folder, seed, learned, timed, **kwds):
+        calls.append((manifest, seed, learned, timed))
+        return real_run(manifest, folder, seed, learned, timed, **kwds)
+
+    monkeypatch.setattr(replay, "run", spy)
+    _run(monkeypatch=monkeypatch)
+    manifest, seed, learned, timed = calls[-1]
+    key = next(k for k, e in manifest["learned"].items() if e["size"] > 1)
+    assert len(manifest["learned"]) + len(timed) > 1  # (another argument follows in the file)
+    short = dict(learned, **{key: np.asarray(learned[key])[:-1]})
+    with replay.scratch() as folder, pytest.raises(ValueError, match=f"{manifest['learned'][key]['name']}' has"):
+        real_run(manifest, folder, seed, short, timed)
+    unchecked = dict(manifest, learned={k: {n: v for n, v in e.items() if n != "size"} for k, e in manifest["learned"].items()})
+    with replay.scratch() as folder, pytest.raises(RuntimeError, match="exit status 1"):
+        real_run(unchecked, folder, seed, short, timed)
+    with replay.scratch() as folder:  # (the same arguments at their sizes run)
+        state, _ = replay.read_results(real_run(unchecked, folder, seed, learned, timed), manifest)
+    assert set(state) == set(learned)
+
+
+def test_a_relative_scratch_folder_is_made_absolute(monkeypatch, tmp_path):
+    """The binary runs in its build folder: a relative BRIANLEARN_SCRATCH must not be read from there."""
+    monkeypatch.chdir(tmp_path)
+    os.mkdir("runs")
+    monkeypatch.setenv("BRIANLEARN_SCRATCH", "runs")
+    with replay.scratch() as folder:
+        assert os.path.isabs(folder) and os.path.dirname(folder) == str(tmp_path / "runs")
