@@ -6,14 +6,16 @@ variable that names the descriptor of the replies.
 
 __all__ = ["SERVE_MARK", "SERVER"]
 
-SERVE_MARK = "// (brianlearn) a fork server, v2"
-SERVER = SERVE_MARK + """: where $@VARIABLE@ names a file descriptor, the binary reads
-// requests from its standard input and, for each, forks a child that runs the generated main as a
-// new process of this binary would, then writes the child's exit status and a newline to that
-// descriptor. A request is a list of NUL-terminated strings: the file for the child's standard
-// output ("-": this process's), NAME=VALUE settings of the child's environment, "--", the
-// arguments; an empty string ends it. The end of the input ends the server. A replayed chunk
-// then costs a fork instead of starting and linking a new process (brianlearn.forkserver). On
+SERVE_MARK = "// (brianlearn) a fork server, v3"
+SERVER = SERVE_MARK + """: where $@VARIABLE@ names a file descriptor, the binary serves
+// requests from its standard input: each is run by a child that runs the generated main as a new
+// process of this binary would, and its exit status and a newline go to that descriptor. A
+// request is a list of NUL-terminated strings: the file for the child's standard output ("-":
+// this process's), NAME=VALUE settings of the child's environment, "--", the arguments; an empty
+// string ends it. The end of the input ends the server. A replayed chunk then costs a fork
+// instead of starting and linking a new process (brianlearn.forkserver); the fork is made ahead:
+// a spare child waits for the next request, the server forks the one after while it runs, and a
+// child answers once its main has returned (its exit and reaping come after the answer). On
 // Linux a child is killed when its server ends (PR_SET_PDEATHSIG), so that a client that kills
 // its server (an interrupted run, a server that stopped answering) leaves no child writing.
 #include <cerrno>
@@ -58,34 +60,94 @@ static int _bl_child(const std::vector<std::string> &fields, char *program)
     return _bl_main((int)argv.size() - 1, argv.data());
 }
 
+// A spare child: reads one request from the server's input ("S" to the server once it has it;
+// nothing where the input ended), runs it and writes its exit status and a newline, then exits.
+static void _bl_spare(int status, pid_t server, char *program)
+{
+#ifdef __linux__
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != server)
+        std::_Exit(125);
+#endif
+    std::vector<std::string> fields;
+    std::string field;
+    while (std::getline(std::cin, field, '\\0') && !field.empty())
+        fields.push_back(field);
+    if (!std::cin || fields.empty() || write(status, "S", 1) != 1)
+        std::_Exit(0);
+    const int code = _bl_child(fields, program);
+    std::cout.flush();
+    std::fflush(NULL);
+    char text[16];
+    const int length = std::snprintf(text, sizeof text, "%d\\n", code);
+    if (write(status, text, length) != length)
+        std::_Exit(code);
+    close(status);
+    std::exit(code);
+}
+
+static bool _bl_fork_spare(pid_t &pid, int &status, int reply, char *program)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return false;
+    const pid_t server = getpid();
+    pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        close(reply);
+        _bl_spare(fds[1], server, program);
+    }
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        return false;
+    }
+    status = fds[0];
+    return true;
+}
+
+static int _bl_exit_status(pid_t pid)
+{
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return 126;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
 static int _bl_serve(int reply, char *program)
 {
+    pid_t pid, next_pid;
+    int status, next_status;
+    if (!_bl_fork_spare(pid, status, reply, program))
+        return 1;
     for (;;) {
-        std::vector<std::string> fields;
-        std::string field;
-        while (std::getline(std::cin, field, '\\0') && !field.empty())
-            fields.push_back(field);
-        if (!std::cin || fields.empty())
+        char started = 0;
+        ssize_t n;
+        while ((n = read(status, &started, 1)) < 0 && errno == EINTR) {}
+        if (n != 1) {  // (the end of the input)
+            close(status);
+            _bl_exit_status(pid);
             return 0;
-        const pid_t server = getpid();
-        const pid_t pid = fork();
-        if (pid == 0) {
-#ifdef __linux__
-            if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != server)
-                std::_Exit(125);
-#endif
-            close(reply);
-            std::exit(_bl_child(fields, program));
         }
-        int status = 0, code = 126;
-        if (pid > 0) {
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-            code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-        }
-        char text[16];
-        const int length = std::snprintf(text, sizeof text, "%d\\n", code);
-        if (write(reply, text, length) != length)
+        const bool spare = _bl_fork_spare(next_pid, next_status, reply, program);
+        std::string line;
+        char c;
+        while ((n = read(status, &c, 1)) == 1 || (n < 0 && errno == EINTR))
+            if (n == 1 && (line += c, c == '\\n'))
+                break;
+        close(status);
+        const bool answered = !line.empty() && line[line.size() - 1] == '\\n';
+        if (!answered)  // (it died: its status says how)
+            line = std::to_string(_bl_exit_status(pid)) + "\\n";
+        if (write(reply, line.data(), line.size()) != (ssize_t)line.size())
             return 1;
+        if (answered)
+            _bl_exit_status(pid);
+        if (!spare)
+            return 1;
+        pid = next_pid;
+        status = next_status;
     }
 }
 

@@ -121,10 +121,13 @@ def test_an_interrupted_request_does_not_answer_the_next(use_cache, monkeypatch,
 
 _TINY = """#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
+\tif (argc > 1 && !std::strcmp(argv[1], "abort"))
+\t\tstd::abort();
 \tif (argc > 1) {
 \t\tFILE *f = std::fopen(argv[1], "w");
 \t\tstd::fprintf(f, "%d", (int)getpid());
@@ -138,8 +141,8 @@ int main(int argc, char **argv)
 
 @pytest.fixture
 def tiny(tmp_path, monkeypatch):
-    """A small program with the fork server (no Brian2 build): with an argument it writes its pid
-    there and sleeps for a minute, without it ends at once."""
+    """A small program with the fork server (no Brian2 build): with the argument ``abort`` it
+    aborts, with another it writes its pid there and sleeps for a minute, without one it ends."""
     import shutil
     import subprocess
 
@@ -241,3 +244,14 @@ def test_a_request_that_cannot_be_sent_starts_the_binary(tiny):
     (server,) = _servers(tiny)
     assert _tiny_run(tiny, "") is None
     assert _servers(tiny) == [server] and server.process.poll() is None and _tiny_run(tiny) == 0
+
+
+def test_a_child_that_dies_is_answered_by_its_server(tiny):
+    """A child answers once its main has returned; one killed by a signal cannot, and the server
+    answers 128 + the signal, as a shell would, and goes on with a new spare child."""
+    import signal
+
+    assert _tiny_run(tiny) == 0
+    (server,) = _servers(tiny)
+    assert _tiny_run(tiny, "abort") == 128 + signal.SIGABRT
+    assert _tiny_run(tiny) == 0 and _servers(tiny) == [server] and server.process.poll() is None
