@@ -22,7 +22,7 @@ from .servercode import SERVE_MARK, SERVER
 __all__ = ["patch_generated", "patch_network_loop", "patch_step_functions", "patch_thresholders", "patch_static_arrays", "patch_results",
            "patch_fork_server", "patch_packed_arguments", "faster_makefile", "reads_static_folder",
            "reads_packed_arguments", "serves", "STATIC_ARRAYS",
-           "STATIC_ARRAYS_VARIABLE", "RESULTS_VARIABLE", "SERVE_VARIABLE"]
+           "STATIC_ARRAYS_VARIABLE", "RESULTS_VARIABLE", "SKIP_STATIC_VARIABLE", "SERVE_VARIABLE"]
 
 #: the folder (relative to the build folder) from which Brian2's generated code reads the static
 #: arrays; a run of a cached build whose static arrays differ reads its own (`_static_folder`)
@@ -32,6 +32,9 @@ STATIC_ARRAYS_VARIABLE = "BRIANLEARN_STATIC_ARRAYS"
 #: the environment variable that names, comma-separated, the only results files a run writes
 #: (unset or empty: every array, as Brian2 writes them)
 RESULTS_VARIABLE = "BRIANLEARN_RESULTS"
+#: the environment variable that names, comma-separated, static arrays a run does not read (each is
+#: replaced by a run argument of that run)
+SKIP_STATIC_VARIABLE = "BRIANLEARN_SKIP_STATIC"
 #: the environment variable that makes the binary a fork server (`patch_fork_server`): the file
 #: descriptor its replies go to
 SERVE_VARIABLE = "BRIANLEARN_SERVE_FD"
@@ -442,6 +445,31 @@ static std::string _bl_static_arrays()
     return (folder && folder[0]) ? std::string(folder) : std::string("@DEFAULT@");
 }
 """.replace("@VARIABLE@", STATIC_ARRAYS_VARIABLE).replace("@DEFAULT@", STATIC_ARRAYS)
+# (C++ standalone) a static array that a run argument replaces is not read (a replayed chunk of rate
+# EP read 11 such files, its 8 TimedArrays and 3 weight matrices, only to overwrite them)
+def _named_function(function, variable, unset, comment):
+    """C++: ``static bool function(const char *name)``, whether ``$variable`` (comma-separated)
+    names ``name``; ``unset`` where the variable is unset or empty."""
+    return f"""
+// (brianlearn) {comment}
+static bool {function}(const char *name)
+{{
+    static const char *names = std::getenv("{variable}");
+    if (!names || !names[0])
+        return {unset};
+    const std::string list = std::string(",") + names + ",";
+    return list.find(std::string(",") + name + ",") != std::string::npos;
+}}
+"""
+
+
+_STATIC_SKIP_FUNCTION = _named_function(
+    "_bl_static_skipped", SKIP_STATIC_VARIABLE, "false",
+    f"whether a run skips reading the static array 'name': those that ${SKIP_STATIC_VARIABLE} names\n"
+    "// (comma-separated), each of which a run argument of the run replaces")
+_STATIC_READ = re.compile(r'(\w+)\.open\(_bl_static_arrays\(\) \+ "(\w+)", ios::in \| ios::binary\);(\s*)if\(\1\.is_open\(\)\)')
+_STATIC_READ_SKIPPED = (r'if(!_bl_static_skipped("\2")) \1.open(_bl_static_arrays() + "\2", ios::in | ios::binary);'
+                        r'\3if(_bl_static_skipped("\2")) {} else if(\1.is_open())')
 _LOAD_ARRAYS = "\nvoid _load_arrays()\n"
 
 
@@ -452,14 +480,20 @@ def patch_static_arrays(directory):
     SpikeGeneratorGroup's spikes, so one build serves several stimuli; a run whose static arrays
     differ from the build folder's reads them from a folder of its own process (`_static_folder`)
     instead of replacing the shared ones, which a concurrent run of another process would read.
-    True when a file was changed."""
+    In ``objects.cpp``, a static array that ``$BRIANLEARN_SKIP_STATIC`` names is not read
+    (`SKIP_STATIC_VARIABLE`: a replayed run names those its run arguments replace). True when a
+    file was changed."""
     changed = False
     for name in ("objects.cpp", "objects.cu"):
         def change(text):
             if "_bl_static_arrays" in text or text.count(_LOAD_ARRAYS) != 1 or not _STATIC_OPEN.search(text):
                 return text
             text = _STATIC_OPEN.sub(r'.open(_bl_static_arrays() + "\1", ios::in | ios::binary);', text)
-            return text.replace(_LOAD_ARRAYS, _STATIC_FOLDER_FUNCTION + _LOAD_ARRAYS)
+            functions = _STATIC_FOLDER_FUNCTION
+            if name == "objects.cpp":
+                text, count = _STATIC_READ.subn(_STATIC_READ_SKIPPED, text)
+                functions += _STATIC_SKIP_FUNCTION if count else ""
+            return text.replace(_LOAD_ARRAYS, functions + _LOAD_ARRAYS)
         changed = _patch_file(os.path.join(directory, name), change) or changed
     return changed
 
@@ -473,18 +507,10 @@ _RESULT_OPEN_WANTED = (r'\1const bool _bl_want_\3 = _bl_result_wanted("\4");'
                        r'\5if(!_bl_want_\3) {} else if(\2.is_open())')
 _RESULTS_FUNCTION = """
 #include <cstdlib>
-#include <string>
-// (brianlearn) whether a run writes the results file 'name': those that $BRIANLEARN_RESULTS names
-// (comma-separated) where it is set and not empty, else every one, as Brian2 writes them
-static bool _bl_result_wanted(const char *name)
-{
-    static const char *wanted = std::getenv("@VARIABLE@");
-    if (!wanted || !wanted[0])
-        return true;
-    const std::string list = std::string(",") + wanted + ",";
-    return list.find(std::string(",") + name + ",") != std::string::npos;
-}
-""".replace("@VARIABLE@", RESULTS_VARIABLE)
+#include <string>""" + _named_function(
+    "_bl_result_wanted", RESULTS_VARIABLE, "true",
+    f"whether a run writes the results file 'name': those that ${RESULTS_VARIABLE} names\n"
+    "// (comma-separated) where it is set and not empty, else every one, as Brian2 writes them")
 _WRITE_ARRAYS = "\nvoid _write_arrays()\n"
 
 

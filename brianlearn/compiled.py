@@ -27,8 +27,9 @@ from brian2 import NeuronGroup, Network, Quantity, defaultclock, seed as brian_s
 from brian2.devices.device import all_devices, get_device
 
 import brianlearn.replay as replay
+from .chain import run_chained
 from .buildcache import BUILD_LOG, BuildInfo, build_directory, compile_cached, own_folder, prune_folders, running
-from .codepatch import RESULTS_VARIABLE, SERVE_VARIABLE, STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
+from .codepatch import RESULTS_VARIABLE, SERVE_VARIABLE, SKIP_STATIC_VARIABLE, STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
 from .devices import activate, insert_seed_code, standalone_prefs
 from .network import TRIAL_ENDED, NetworkBuilder
 
@@ -167,12 +168,15 @@ def standalone_run(directory, run_args, with_output=False, static_arrays=STATIC_
     dev = get_device()
     key = "devices.cpp_standalone.run_environment_variables"
     variables = prefs[key]
-    before = {name: os.environ.get(name) for name in (STATIC_ARRAYS_VARIABLE, RESULTS_VARIABLE, SERVE_VARIABLE)}
+    before = {name: os.environ.get(name)
+              for name in (STATIC_ARRAYS_VARIABLE, RESULTS_VARIABLE, SERVE_VARIABLE, SKIP_STATIC_VARIABLE)}
     with _run_folder(directory) as results:
         # (Brian2 copies these variables into os.environ: all are restored after the run;
-        # an empty SERVE_VARIABLE: Brian2's run is not a fork server, whatever the user's environment says)
+        # an empty SERVE_VARIABLE: Brian2's run is not a fork server, and an empty
+        # SKIP_STATIC_VARIABLE: it reads every static array, whatever the user's environment says)
         # (every results file: Brian2 reads any of them after the run)
-        prefs[key] = {**variables, STATIC_ARRAYS_VARIABLE: static_arrays, RESULTS_VARIABLE: "", SERVE_VARIABLE: ""}
+        prefs[key] = {**variables, STATIC_ARRAYS_VARIABLE: static_arrays, RESULTS_VARIABLE: "", SERVE_VARIABLE: "",
+                      SKIP_STATIC_VARIABLE: ""}
         try:
             dev.run(directory=directory, results_directory=results, with_output=with_output, run_args=run_args)
         finally:
@@ -368,6 +372,33 @@ class _CompiledRun:
         with standalone_run(self.directory, run_args, with_output=bool(self.protocol.progress),
                             static_arrays=self.build_info.static_arrays):
             return self._read()
+
+    def run_chunks(self, inputs, state):
+        """``(state, records)`` of each chunk of ``inputs`` (``(data, signals, valid, seed)``), in
+        order, each chunk starting from the learned variables of the one before (the first from
+        ``state``). After the first chunk, a replayed build with a fork server runs the rest
+        chained (`brianlearn.chain`: a chunk is sent before the one before it has answered)."""
+        inputs = iter(inputs)
+        for data, signals, valid, seed in inputs:
+            state, records = self.execute(data, signals, valid, state, chunk_seed=seed)
+            yield state, records
+            if self.replay is not None and not self.protocol.progress:
+                yield from self._execute_chained(inputs, state)
+                return
+
+    def _execute_chained(self, inputs, state):
+        m = self.replay
+
+        def prepared():
+            for data, signals, valid, seed in inputs:
+                values = {name: _timed_array_values(name, data, signals, valid) for name in m["timed"]}
+                yield seed, {name: v for name, v in values.items() if v is not None}
+
+        with running(self.directory):
+            for state, records in run_chained(m, prepared(), state):
+                for key, e in m["learned"].items():
+                    _check_created_size(key, *e["name"].split("."), e["size"], state[key].size)
+                yield state, records
 
     def _execute_replay(self, data, signals, valid, state, chunk_seed):
         m = self.replay

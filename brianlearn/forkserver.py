@@ -38,7 +38,7 @@ import threading
 from .buildcache import file_signature
 from .codepatch import SERVE_VARIABLE, serves
 
-__all__ = ["run", "close_all", "MAX_SERVERS", "SWITCH"]
+__all__ = ["run", "open_session", "Session", "Gone", "close_all", "MAX_SERVERS", "SWITCH"]
 
 #: servers kept at once (the oldest is closed first)
 MAX_SERVERS = 8
@@ -51,8 +51,8 @@ _LOCK = threading.Lock()
 _SERVES = {}  # (directory, binary stat) -> whether its main.cpp has the server
 
 
-class _Gone(Exception):
-    pass
+class Gone(Exception):
+    """The server ended without answering (it is not used again)."""
 
 
 class _Server:
@@ -70,16 +70,22 @@ class _Server:
         self.lock = threading.Lock()
         self.pid = os.getpid()
 
-    def run(self, request):
-        """The exit status of the child that runs ``request`` (`_request`)."""
+    def send(self, request):
+        """Send ``request`` (`_request`); its answer comes in the order of the requests."""
         try:
             self.process.stdin.write(request)
             self.process.stdin.flush()
+        except (OSError, ValueError):
+            raise Gone() from None
+
+    def answer(self):
+        """The exit status of the child that ran the oldest request not yet answered."""
+        try:
             line = self.replies.readline()
         except (OSError, ValueError):
-            raise _Gone() from None
+            raise Gone() from None
         if not line.endswith(b"\n"):
-            raise _Gone()
+            raise Gone()
         return int(line)
 
     def close(self, wait=True):
@@ -159,41 +165,84 @@ def run(command, directory, env, settings, stdout):
     environment ``env`` updated by ``settings`` (the values that change from run to run), its
     standard output written to the file ``stdout``; returns its exit status, or None where no
     server takes the run (the caller starts the binary itself)."""
-    if os.environ.get(SWITCH, "1") == "0" or not sys.platform.startswith("linux") or command[:1] != ["./main"]:
+    session = open_session(command[:1], directory, env)
+    if session is None:
         return None
-    request = _request(stdout, settings, command[1:])
+    try:
+        with session:
+            if not session.send(command[1:], settings, stdout):
+                return None
+            return session.answer()
+    except Gone:  # (it ended: the caller starts the binary in the same folder; its child is gone)
+        return None
+
+
+class Session:
+    """The fork server of one build held by this thread for a sequence of requests (`open_session`);
+    use as a context manager. Requests run one after the other, in the order they are sent, and
+    a request may be sent before the answer to the one before (`brianlearn.chain`). Where the
+    block ends with an exception, or with requests not answered, the server is killed with its
+    child (like ``subprocess.call``, which kills a started binary on KeyboardInterrupt: an answer
+    left in the pipe would otherwise answer the next request); where it ended without answering
+    (`Gone`), it is not used again."""
+
+    def __init__(self, server, key):
+        self.server, self.key, self.waiting = server, key, 0
+
+    def send(self, arguments, settings, stdout):
+        """Send one run of the binary (``arguments``: its command line after ``./main``); False
+        where it cannot be sent (an empty field or a NUL: the caller starts the binary)."""
+        request = _request(stdout, settings, arguments)
+        if request is None:
+            return False
+        self.waiting += 1
+        self.server.send(request)
+        return True
+
+    def answer(self):
+        """The exit status of the oldest run sent and not yet answered."""
+        code = self.server.answer()
+        self.waiting -= 1
+        return code
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        try:
+            if kind is not None or self.waiting:
+                _drop(self.key, self.server, broken=isinstance(value, Gone))
+                self.server.kill()
+        finally:
+            self.server.lock.release()
+
+
+def open_session(command, directory, env):
+    """A `Session` with the fork server of the build in ``directory`` (``command``: the binary,
+    ``["./main"]``) for the environment ``env``, started where needed; None where no server takes
+    runs (see the module's text): the caller starts the binary itself."""
+    if os.environ.get(SWITCH, "1") == "0" or not sys.platform.startswith("linux") or list(command) != ["./main"]:
+        return None
     binary = file_signature(os.path.join(directory, "main"))
-    if request is None or binary is None or not _has_server(directory, binary):
+    if binary is None or not _has_server(directory, binary):
         return None
-    found = _server(command[:1], directory, env, binary)
+    found = _server(list(command), directory, env, binary)
     if found is None:
         return None
     server, key = found
     if not server.lock.acquire(blocking=False):  # (the key holds this process's pid)
         return None
-    try:
-        return server.run(request)
-    except _Gone:  # (it ended: the caller starts the binary in the same folder, so its child must be gone)
-        _drop(key, server, broken=True)
-        server.kill()
-        return None
-    except BaseException:
-        # (e.g. KeyboardInterrupt while the child runs: its answer would come as the next
-        # request's, so the server is not used again; like subprocess.call, the child is killed)
-        _drop(key, server, broken=False)
-        server.kill()
-        raise
-    finally:
-        server.lock.release()
+    return Session(server, key)
 
 
 def _request(stdout, settings, arguments):
-    """The bytes of one request (`brianlearn.servercode`), or None where a field is empty or
-    holds a NUL (the binary is started instead)."""
+    """The bytes of one request (`brianlearn.servercode`: its length, then NUL-terminated fields),
+    or None where a field is empty or holds a NUL (the binary is started instead)."""
     fields = [stdout] + [f"{k}={v}" for k, v in settings.items()] + ["--"] + list(arguments)
     if any("\0" in f or not f for f in fields):
         return None
-    return b"".join(os.fsencode(f) + b"\0" for f in fields) + b"\0"
+    body = b"".join(os.fsencode(f) + b"\0" for f in fields) + b"\0"
+    return len(body).to_bytes(8, "little") + body
 
 
 def _drop(key, server, broken):

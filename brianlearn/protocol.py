@@ -19,7 +19,9 @@ reads, and a `build_network` method that creates the Brian2 objects with a `Netw
 The same protocol code runs on ``runtime``, ``cpp_standalone`` and ``cuda_standalone``.
 """
 
+import contextlib
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -254,37 +256,49 @@ class Protocol:
             state, records, first_chunk = self._load_checkpoint(checkpoint, n, chunk, fingerprint_)
         report = _Report(self.label(), n, n_chunks, bool(self.progress))
         done_chunks, saved_at = first_chunk, -math.inf
-        for c in range(first_chunk, n_chunks):
-            if max_chunks is not None and c - first_chunk >= max_chunks:
-                break
-            lo, hi = c * chunk, min((c + 1) * chunk, n)
-            valid = np.zeros(chunk, dtype=bool)
-            valid[: hi - lo] = True
-            cdata = {k: _pad(v[lo:hi], chunk) for k, v in data.items()}
-            csig = {k: _pad(v[lo:hi], chunk) for k, v in signals.items()}
-            compiled = self._compiled_for(chunk, cdata, csig, valid, state)
-            state, rec = compiled.execute(cdata, csig, valid, state, chunk_seed=self._chunk_seed(c))
-            bad = [k for k, v in state.items() if not np.all(np.isfinite(v))]
-            if bad:  # never a silent wrong result
-                raise FloatingPointError(
-                    f"Learned variable(s) {bad} became NaN or infinite in chunk {c + 1} (samples {lo}-{hi}). "
-                    "Check the learning rate and the end-of-trial code: gates multiply, they do not stop "
-                    "an expression (e.g. a division by a '_ended' signal that is 0 at t = 0) from being evaluated.")
-            for key, value in rec.items():
-                records[key] = np.concatenate([records[key], value[: hi - lo]]) if key in records else value[: hi - lo]
-            done_chunks = c + 1
-            self.state_ = state
-            last = c == n_chunks - 1 or (max_chunks is not None and c - first_chunk + 1 >= max_chunks)
-            if checkpoint and (last or time.time() - saved_at >= self.checkpoint_interval):
-                self._save_checkpoint(checkpoint, state, records, done_chunks, n, chunk, fingerprint_)
-                saved_at = time.time()
-            report(c, hi)
+        stop = n_chunks if max_chunks is None else min(n_chunks, first_chunk + max_chunks)
+        inputs = self._chunk_inputs(data, signals, n, chunk, range(first_chunk, stop))
+        first = next(inputs, None)
+        outputs = [] if first is None else self._compiled_for(chunk, *first[:3], state).run_chunks(
+            itertools.chain([first], inputs), state)
+        with contextlib.closing(iter(outputs)) as outputs:  # (chunks sent ahead end with the loop)
+            for c, (state, rec) in zip(range(first_chunk, stop), outputs):
+                done_chunks, saved_at = self._chunk_done(c, chunk, n, stop, state, rec, records, checkpoint,
+                                                         saved_at, fingerprint_, report)
         self.state_ = state
         done = min(done_chunks * chunk, n)
         return RunResult(records=records, state=dict(state),
                          info={"n_samples": n, "samples_done": done, "chunk_size": chunk,
                                "chunks_done": done_chunks, "n_chunks": n_chunks, "complete": done == n,
                                "build": self.build_info_})
+
+    def _chunk_inputs(self, data, signals, n, chunk, chunks):
+        """``(data, signals, valid, seed)`` of each chunk of ``chunks``, padded to ``chunk`` trials."""
+        for c in chunks:
+            lo, hi = c * chunk, min((c + 1) * chunk, n)
+            valid = np.zeros(chunk, dtype=bool)
+            valid[: hi - lo] = True
+            cdata = {k: _pad(v[lo:hi], chunk) for k, v in data.items()}
+            csig = {k: _pad(v[lo:hi], chunk) for k, v in signals.items()}
+            yield cdata, csig, valid, self._chunk_seed(c)
+
+    def _chunk_done(self, c, chunk, n, stop, state, rec, records, checkpoint, saved_at, fingerprint_, report):
+        """Check and keep chunk ``c``'s results, checkpoint and report; ``(chunks done, saved at)``."""
+        lo, hi = c * chunk, min((c + 1) * chunk, n)
+        bad = [k for k, v in state.items() if not np.all(np.isfinite(v))]
+        if bad:  # never a silent wrong result
+            raise FloatingPointError(
+                f"Learned variable(s) {bad} became NaN or infinite in chunk {c + 1} (samples {lo}-{hi}). "
+                "Check the learning rate and the end-of-trial code: gates multiply, they do not stop "
+                "an expression (e.g. a division by a '_ended' signal that is 0 at t = 0) from being evaluated.")
+        for key, value in rec.items():
+            records[key] = np.concatenate([records[key], value[: hi - lo]]) if key in records else value[: hi - lo]
+        self.state_ = state
+        if checkpoint and (c == stop - 1 or time.time() - saved_at >= self.checkpoint_interval):
+            self._save_checkpoint(checkpoint, state, records, c + 1, n, chunk, fingerprint_)
+            saved_at = time.time()
+        report(c, hi)
+        return c + 1, saved_at
 
     def _chunk_seed(self, chunk):
         """Seed of the simulation's random numbers in chunk ``chunk`` (reproducible with ``seed``)."""

@@ -51,7 +51,8 @@ from .replaykey import FORMAT as _FORMAT
 from .replaykey import _file_hash, network_key, replay_key
 
 __all__ = ["enabled", "replay_key", "network_key", "describe", "describe_network", "spike_generator_arrays",
-           "save", "load", "scratch", "write_static", "run", "read_results"]
+           "save", "load", "scratch", "write_static", "run", "read_results", "results_folder", "run_arguments",
+           "environment", "settings_of", "binary_command", "check_status"]
 
 
 
@@ -91,11 +92,12 @@ def describe(device, builder, network, seed_variable, build):
     if any(isinstance(o, (EventMonitor, PopulationRateMonitor, StateMonitor)) and id(o) not in records
            for o in network.objects):
         return None
-    learned, overwritten = {}, set()
+    learned = {}
     for key, (obj, var, size) in builder.learned.items():
         v = obj.variables[var]
-        learned[key] = _entry(device, v, size=int(size), dynamic=bool(v.dynamic))
-        overwritten.add(f"_static_array_{device.get_array_name(v)}")
+        learned[key] = _entry(device, v, size=int(size), dynamic=bool(v.dynamic),
+                              static=f"_static_array_{device.get_array_name(v, access_data=False)}")
+    overwritten = {e["static"] for e in learned.values()}
     timed = {}
     for name, ta in builder.timed_arrays.items():
         if ta in device.timed_arrays:  # (used by the code: in the binary)
@@ -118,11 +120,14 @@ def describe_network(device, build, learned, arguments, static):
     the static arrays that every run writes itself (`write_static`), e.g. a SpikeGeneratorGroup's
     spikes (`spike_generator_arrays`).
     """
-    entries = {k: _entry(device, v, size=int(size), dynamic=bool(v.dynamic)) for k, (v, size) in learned.items()}
-    variables = [v for v, _ in learned.values()] + list(arguments.values())
-    overwritten = {f"_static_array_{device.get_array_name(v, access_data=False)}" for v in variables}
+    def static(v):
+        return f"_static_array_{device.get_array_name(v, access_data=False)}"
+
+    entries = {k: _entry(device, v, size=int(size), dynamic=bool(v.dynamic), static=static(v))
+               for k, (v, size) in learned.items()}
+    overwritten = {static(v) for v in [v for v, _ in learned.values()] + list(arguments.values())}
     return {"format": _FORMAT, "directory": build.directory, "digest": build.source_hash, "seed": None,
-            "learned": entries, "arguments": {k: _entry(device, v) for k, v in arguments.items()},
+            "learned": entries, "arguments": {k: _entry(device, v, static=static(v)) for k, v in arguments.items()},
             "timed": {}, "records": {}, "environment": dict(device.run_environment_variables),
             "static": None, "_overwritten": sorted(overwritten | set(static))}
 
@@ -291,33 +296,14 @@ def run(manifest, folder, seed, learned, timed, with_output=False, arguments=Non
     ``static_arrays``: the folder the binary reads its static arrays from (`write_static`; by
     default the build folder's, which `load` checked).
     """
-    from brian2 import prefs
-
-    from .codepatch import RESULTS_VARIABLE, SERVE_VARIABLE, STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
     from .forkserver import run as served
 
     directory = manifest["directory"]
-    results = os.path.join(os.path.abspath(folder), "results", "")
-    os.makedirs(results, exist_ok=True)
-    for name, values in timed.items():
-        if list(np.shape(values)) != manifest["timed"][name]["shape"]:
-            raise ValueError(f"TimedArray '{name}' has shape {np.shape(values)}; the build expects "
-                             f"{tuple(manifest['timed'][name]['shape'])}.")
-    with _Arguments(folder, _packs(manifest)) as argument:
-        args = [] if manifest["seed"] is None else [argument(manifest["seed"], seed)]
-        args += [argument(manifest["learned"][k], v) for k, v in learned.items()]
-        args += [argument(manifest["arguments"][k], v) for k, v in (arguments or {}).items()]
-        args += [argument(manifest["timed"][name], values) for name, values in timed.items()]
-    env = dict(os.environ)
-    env.update(prefs["devices.cpp_standalone.run_environment_variables"])
-    env.update(manifest["environment"])
-    env.pop(SERVE_VARIABLE, None)  # (only a fork server is started with it)
-    settings = {STATIC_ARRAYS_VARIABLE: static_arrays or STATIC_ARRAYS,
-                # (a build patched by codepatch.patch_results writes only these; an older one writes all)
-                RESULTS_VARIABLE: ",".join(e["file"] for part in ("learned", "records") for e in manifest[part].values())}
-    run_cmd = prefs["devices.cpp_standalone.run_cmd_unix"]
-    run_cmd = [run_cmd] if isinstance(run_cmd, str) else list(run_cmd)
-    command = run_cmd + ["--results_dir", results] + args
+    results = results_folder(folder)
+    args = run_arguments(manifest, folder, seed, learned, timed, arguments)
+    env = environment(manifest)
+    settings = settings_of(manifest, {"learned": learned, "timed": timed, "arguments": arguments or {}}, static_arrays)
+    command = binary_command(results, args)
     stdout_path = os.path.join(folder, "stdout.txt")
     code = None if with_output else served(command, directory, env, settings, stdout_path)
     if code is None:
@@ -327,12 +313,78 @@ def run(manifest, folder, seed, learned, timed, with_output=False, arguments=Non
         else:
             with open(stdout_path, "w") as out:
                 code = subprocess.call(command, cwd=directory, env=env, stdout=out)
+    check_status(code, manifest, None if with_output else stdout_path)
+    return results
+
+
+def results_folder(folder):
+    """The results folder of a run in the scratch folder ``folder`` (created; absolute, ends in a separator)."""
+    results = os.path.join(os.path.abspath(folder), "results", "")
+    os.makedirs(results, exist_ok=True)
+    return results
+
+
+def run_arguments(manifest, folder, seed, learned, timed, arguments=None):
+    """The binary's ``name=value`` run arguments (`run`), array values written in ``folder``.
+    A learned value may also be a string: a file the binary reads it from (the results file of
+    the run before: `brianlearn.chain`)."""
+    for name, values in timed.items():
+        if list(np.shape(values)) != manifest["timed"][name]["shape"]:
+            raise ValueError(f"TimedArray '{name}' has shape {np.shape(values)}; the build expects "
+                             f"{tuple(manifest['timed'][name]['shape'])}.")
+    with _Arguments(folder, _packs(manifest)) as argument:
+        args = [] if manifest["seed"] is None else [argument(manifest["seed"], seed)]
+        args += [f"{manifest['learned'][k]['name']}={v}" if isinstance(v, str) else argument(manifest["learned"][k], v)
+                 for k, v in learned.items()]
+        args += [argument(manifest["arguments"][k], v) for k, v in (arguments or {}).items()]
+        args += [argument(manifest["timed"][name], values) for name, values in timed.items()]
+    return args
+
+
+def environment(manifest):
+    """The environment of the manifest's binary (without the settings of one run: `settings_of`)."""
+    from brian2 import prefs
+
+    from .codepatch import SERVE_VARIABLE
+
+    env = dict(os.environ)
+    env.update(prefs["devices.cpp_standalone.run_environment_variables"])
+    env.update(manifest["environment"])
+    env.pop(SERVE_VARIABLE, None)  # (only a fork server is started with it)
+    return env
+
+
+def settings_of(manifest, replaced, static_arrays=None):
+    """The environment settings of one run: where its static arrays are, which results it writes
+    and which static arrays it does not read (``replaced``: ``part -> keys`` of its run arguments,
+    e.g. ``{"learned": state, "timed": timed}``; each replaces its static array)."""
+    from .codepatch import RESULTS_VARIABLE, SKIP_STATIC_VARIABLE, STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
+
+    skipped = [manifest["timed"][k]["file"] if part == "timed" else manifest[part][k].get("static")
+               for part, keys in replaced.items() for k in keys]
+    return {STATIC_ARRAYS_VARIABLE: static_arrays or STATIC_ARRAYS,
+            # (a build patched by codepatch.patch_results writes only these; an older one writes all)
+            RESULTS_VARIABLE: ",".join(e["file"] for part in ("learned", "records") for e in manifest[part].values()),
+            SKIP_STATIC_VARIABLE: ",".join(name for name in skipped if name)}
+
+
+def binary_command(results, args):
+    """The command line of one run: Brian2's ``run_cmd_unix``, the results folder, the arguments."""
+    from brian2 import prefs
+
+    run_cmd = prefs["devices.cpp_standalone.run_cmd_unix"]
+    run_cmd = [run_cmd] if isinstance(run_cmd, str) else list(run_cmd)
+    return run_cmd + ["--results_dir", results] + args
+
+
+def check_status(code, manifest, stdout_path):
+    """Raise where a run ended with a non-zero status ``code``, showing its standard output."""
     if code:
-        if not with_output and os.path.exists(stdout_path):
+        if stdout_path is not None and os.path.exists(stdout_path):
             with open(stdout_path) as f:
                 print(f.read())
-        raise RuntimeError(f"Project run failed (exit status {code}; project directory: {os.path.abspath(directory)})")
-    return results
+        raise RuntimeError(f"Project run failed (exit status {code}; project directory: "
+                           f"{os.path.abspath(manifest['directory'])})")
 
 
 def read_results(results, manifest):
