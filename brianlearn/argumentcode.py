@@ -31,9 +31,10 @@ FROM_FILE_BODY = """    ifstream f;
 }
 """
 FROM_FILE_PACKED = """    // (brianlearn) "FILE@OFFSET:LENGTH": the values are the LENGTH bytes from byte OFFSET of FILE,
-    // which may hold others (a replayed run writes all its run arguments into one file). A file
-    // that cannot be read, or values of another size than the variable's, end the run with
-    // status 1 (Brian2 reports them and runs on with the values the variable had).
+    // which may hold others (a replayed run writes all its run arguments into one file). There, a
+    // file that cannot be read, or values of another size than the variable's, end the run with
+    // status 1; a FILE argument is read as Brian2 reads it (an error is reported and the run goes
+    // on with the values the variable had: brianlearn checks those sizes after the run).
     size_t _bl_offset = 0, _bl_length = data_size;
     bool _bl_packed = false;
     const size_t _bl_at = filename.rfind('@');
@@ -58,18 +59,23 @@ FROM_FILE_PACKED = """    // (brianlearn) "FILE@OFFSET:LENGTH": the values are t
     size = f.tellg();
     if (!f.is_open() || size < 0) {
         std::cerr << "Could not read '" << filename << "' for '" << varname << "'" << std::endl;
-        std::exit(1);
+        if (_bl_packed)
+            std::exit(1);
+        return;
     }
     if (_bl_length != data_size || (size_t)size < _bl_offset + _bl_length || (!_bl_packed && (size_t)size != data_size)) {
         std::cerr << "Error reading '" << varname << "' from '" << filename << "': " << (_bl_packed ? _bl_length : (size_t)size)
                   << " bytes, where the variable has " << data_size << std::endl;
-        std::exit(1);
+        if (_bl_packed)
+            std::exit(1);
+        return;
     }
     f.seekg(_bl_offset, ios::beg);
     f.read(reinterpret_cast<char *>(var_pointer), data_size);
     if (f.fail()) {
         std::cerr << "Error reading '" << filename << "' for '" << varname << "'" << std::endl;
-        std::exit(1);
+        if (_bl_packed)
+            std::exit(1);
     }
 }
 """

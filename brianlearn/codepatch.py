@@ -533,8 +533,9 @@ def patch_packed_arguments(directory):
     """Let the generated ``objects.cpp`` read an array-valued run argument ``name=FILE@OFFSET:LENGTH``
     from byte ``OFFSET`` of ``FILE`` (`brianlearn.argumentcode`), so that a replayed run writes one file
     for all its run arguments (`brianlearn.replay.run`); Brian2's own ``FILE`` arguments are read
-    as before, except that a file that cannot be read or has the wrong size ends the run with
-    status 1 instead of a message on standard error. Only Brian2's own function is replaced
+    as before. A packed argument that cannot be read or has another length than its variable
+    ends the run with status 1 (Brian2 reports a file of the wrong size on standard error and runs
+    on with the values the variable had). Only Brian2's own function is replaced
     (`brianlearn.argumentcode.FROM_FILE_BODY`); brian2cuda's ``objects.cu`` is left as it is. True when changed."""
     def change(text):
         if "_bl_offset" in text or text.count(FROM_FILE + FROM_FILE_BODY) != 1:

@@ -259,9 +259,9 @@ class Protocol:
         stop = n_chunks if max_chunks is None else min(n_chunks, first_chunk + max_chunks)
         inputs = self._chunk_inputs(data, signals, n, chunk, range(first_chunk, stop))
         first = next(inputs, None)
-        outputs = [] if first is None else self._compiled_for(chunk, *first[:3], state).run_chunks(
+        outputs = (o for o in ()) if first is None else self._compiled_for(chunk, *first[:3], state).run_chunks(
             itertools.chain([first], inputs), state)
-        with contextlib.closing(iter(outputs)) as outputs:  # (chunks sent ahead end with the loop)
+        with contextlib.closing(outputs):  # (chunks sent ahead end with the loop)
             for c, (state, rec) in zip(range(first_chunk, stop), outputs):
                 done_chunks, saved_at = self._chunk_done(c, chunk, n, stop, state, rec, records, checkpoint,
                                                          saved_at, fingerprint_, report)

@@ -120,14 +120,14 @@ def describe_network(device, build, learned, arguments, static):
     the static arrays that every run writes itself (`write_static`), e.g. a SpikeGeneratorGroup's
     spikes (`spike_generator_arrays`).
     """
-    def static(v):
+    def static_of(v):
         return f"_static_array_{device.get_array_name(v, access_data=False)}"
 
-    entries = {k: _entry(device, v, size=int(size), dynamic=bool(v.dynamic), static=static(v))
+    entries = {k: _entry(device, v, size=int(size), dynamic=bool(v.dynamic), static=static_of(v))
                for k, (v, size) in learned.items()}
-    overwritten = {static(v) for v in [v for v, _ in learned.values()] + list(arguments.values())}
+    overwritten = {static_of(v) for v in [v for v, _ in learned.values()] + list(arguments.values())}
     return {"format": _FORMAT, "directory": build.directory, "digest": build.source_hash, "seed": None,
-            "learned": entries, "arguments": {k: _entry(device, v, static=static(v)) for k, v in arguments.items()},
+            "learned": entries, "arguments": {k: _entry(device, v, static=static_of(v)) for k, v in arguments.items()},
             "timed": {}, "records": {}, "environment": dict(device.run_environment_variables),
             "static": None, "_overwritten": sorted(overwritten | set(static))}
 
