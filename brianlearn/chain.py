@@ -11,8 +11,8 @@ chunk ``c`` has answered; the server starts it as soon as chunk ``c`` has
 while chunk ``c + 1`` runs. The learned values are the same bytes the binary wrote, so a chained
 fit gives exactly what a fit of one chunk at a time gives (a test checks it).
 
-Used by `brianlearn.compiled` for the chunks of `Protocol.run_trials` after the first, where the
-build is replayed, has a fork server and the run shows no output. Where the server ends without
+Used by `brianlearn.compiled` for the chunks of `Protocol.run_trials` where the build is replayed,
+has a fork server and the run shows no output (from the first chunk on). Where the server ends without
 answering, the chunks not yet answered are run again one at a time, by starting the binary.
 """
 

@@ -52,8 +52,8 @@ def test_a_chained_fit_equals_one_chunk_at_a_time(use_cache, monkeypatch, calls)
     assert p.build_info_.replayed and not calls
     p, chained = _fit(monkeypatch)
     _same(started, chained)
-    # chunk 1 alone, then chunks 2-5 chained: chunk c + 1 is sent before chunk c has answered
-    assert calls[:4] == ["send", "answer", "send", "send"] and calls.count("send") == calls.count("answer") == 5
+    # chained from chunk 1 (replayed): chunk c + 1 is sent before chunk c has answered
+    assert calls[:3] == ["send", "send", "answer"] and calls.count("send") == calls.count("answer") == 5
     assert all(not s.lock.locked() for s in forkserver._SERVERS.values())
 
 
@@ -61,10 +61,11 @@ def test_a_chained_fit_stopped_and_resumed_equals_one_fit(use_cache, monkeypatch
     _fit(monkeypatch)
     _, whole = _fit(monkeypatch)
     checkpoint = str(tmp_path / "fit.npz")
+    calls.clear()
     part = Quiet(device="cpp_standalone", seed=3, chunk_size=2).run_trials({"x": X}, checkpoint=checkpoint,
                                                                             max_chunks=3)
     assert part.info["chunks_done"] == 3 and Quiet.checkpoint_progress(checkpoint) == 3
-    assert calls.count("send") >= 3  # (chunks 2 and 3 chained)
+    assert calls[:2] == ["send", "send"] and calls.count("send") == 3  # (chunks 1-3 chained, nothing more)
     rest = Quiet(device="cpp_standalone", seed=3, chunk_size=2).run_trials({"x": X}, checkpoint=checkpoint,
                                                                             resume=True)
     assert rest.info["complete"]
