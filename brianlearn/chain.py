@@ -18,7 +18,6 @@ answering, the chunks not yet answered are run again one at a time, by starting 
 
 import collections
 import contextlib
-import os
 
 import brianlearn.forkserver as forkserver
 import brianlearn.replay as replay
@@ -38,8 +37,7 @@ def run_chained(manifest, inputs, state):
     inputs = iter(inputs)
     with contextlib.ExitStack() as folders_:
         folders = [folders_.enter_context(replay.scratch()) for _ in range(DEPTH + 1)]
-        session = forkserver.open_session(replay.binary_command("", [])[:1], manifest["directory"],
-                                          replay.environment(manifest))
+        session = forkserver.open_session(replay.run_command(), manifest["directory"], replay.environment(manifest))
         pending = collections.deque()  # (seed, timed, folder) sent, not answered
         if session is not None:
             try:
@@ -51,7 +49,7 @@ def run_chained(manifest, inputs, state):
                         args = replay.run_arguments(manifest, folder, seed, learned, timed)
                         settings = replay.settings_of(manifest, {"learned": learned, "timed": timed})
                         pending.append((seed, timed, folder))
-                        if not session.send(replay.binary_command(results, args)[1:], settings, _stdout(folder)):
+                        if not session.send(["--results_dir", results] + args, settings, replay.stdout_file(folder)):
                             raise forkserver.Gone()  # (an argument that cannot be sent: not expected)
                         learned = {k: results + e["file"] for k, e in manifest["learned"].items()}
                         if len(pending) >= DEPTH:
@@ -72,12 +70,8 @@ def _answer(session, manifest, pending):
     """Wait for the oldest chunk sent, yield its ``(state, records)`` and return its state."""
     code = session.answer()
     _, _, folder = pending[0]
-    replay.check_status(code, manifest, _stdout(folder))
+    replay.check_status(code, manifest, replay.stdout_file(folder))
     state, records = replay.read_results(replay.results_folder(folder), manifest)
     pending.popleft()
     yield state, records
     return state
-
-
-def _stdout(folder):
-    return os.path.join(folder, "stdout.txt")

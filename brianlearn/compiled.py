@@ -28,8 +28,8 @@ from brian2 import NeuronGroup, Network, Quantity, defaultclock, seed as brian_s
 from brian2.devices.device import all_devices, get_device
 
 import brianlearn.replay as replay
-from .chain import run_chained
 from .buildcache import BUILD_LOG, BuildInfo, build_directory, compile_cached, own_folder, prune_folders, running
+from .chain import run_chained
 from .codepatch import RESULTS_VARIABLE, SERVE_VARIABLE, SKIP_STATIC_VARIABLE, STATIC_ARRAYS, STATIC_ARRAYS_VARIABLE
 from .devices import activate, insert_seed_code, standalone_prefs
 from .network import TRIAL_ENDED, NetworkBuilder
@@ -406,13 +406,9 @@ class _CompiledRun:
         m = self.replay
         state = {key: _check_size(key, state[key], e["size"]) for key, e in m["learned"].items()}
 
-        def prepared():
-            for data, signals, valid, seed in inputs:
-                values = {name: _timed_array_values(name, data, signals, valid) for name in m["timed"]}
-                yield seed, {name: v for name, v in values.items() if v is not None}
-
+        prepared = ((seed, _replayed_timed(m, data, signals, valid)) for data, signals, valid, seed in inputs)
         with running(self.directory):
-            for state, records in run_chained(m, prepared(), state):
+            for state, records in run_chained(m, prepared, state):
                 for key, e in m["learned"].items():
                     _check_created_size(key, *e["name"].split("."), e["size"], state[key].size)
                 yield state, records
@@ -420,11 +416,7 @@ class _CompiledRun:
     def _execute_replay(self, data, signals, valid, state, chunk_seed):
         m = self.replay
         learned = {key: _check_size(key, state[key], e["size"]) for key, e in m["learned"].items()}
-        timed = {}
-        for name in m["timed"]:
-            values = _timed_array_values(name, data, signals, valid)
-            if values is not None:
-                timed[name] = values
+        timed = _replayed_timed(m, data, signals, valid)
         with running(self.directory), replay.scratch() as scratch:  # (its files: all in the scratch folder)
             folder = replay.run(m, scratch, chunk_seed, learned, timed, with_output=bool(self.protocol.progress))
             state, records = replay.read_results(folder, m)
@@ -465,6 +457,12 @@ def _check_created_size(key, owner, var, size, created):
 def _set(obj, var, value):
     value = np.asarray(value, dtype=float)
     setattr(obj, var, Quantity(value if value.size > 1 else value.item(), dim=obj.variables[var].dim))
+
+
+def _replayed_timed(manifest, data, signals, valid):
+    """``name -> values`` of the manifest's TimedArrays that get new values in a chunk."""
+    values = {name: _timed_array_values(name, data, signals, valid) for name in manifest["timed"]}
+    return {name: v for name, v in values.items() if v is not None}
 
 
 def _timed_array_values(name, data, signals, valid):

@@ -264,8 +264,9 @@ def close_all():
 
 
 def _forget_in_child():
-    """In a process forked from this one: the servers' pipes are closed (else a server would not
-    see its end of input while the fork lives) and a new lock replaces one a thread may have held."""
+    """In a process forked from this one: its copies of the servers' pipes become ``/dev/null``
+    (`_Server.forget`; else a server would not see its end of input while the fork lives), it
+    keeps no server, and a new lock replaces one a thread may have held."""
     global _LOCK
     _LOCK = threading.Lock()
     for server in _SERVERS.values():

@@ -52,7 +52,7 @@ from .replaykey import _file_hash, network_key, replay_key
 
 __all__ = ["enabled", "replay_key", "network_key", "describe", "describe_network", "spike_generator_arrays",
            "save", "load", "scratch", "write_static", "run", "read_results", "results_folder", "run_arguments",
-           "environment", "settings_of", "binary_command", "check_status"]
+           "environment", "settings_of", "run_command", "binary_command", "stdout_file", "check_status"]
 
 
 
@@ -75,6 +75,12 @@ def _static_hashes(directory, skip, static_folder="static_arrays"):
     return {n: _file_hash(os.path.join(folder, n)) for n in names}
 
 
+def _static_name(device, var):
+    """The name of ``var``'s static array in the build (``_static_array__dynamic_array_...`` for a
+    synaptic variable), which a run argument of ``var`` replaces."""
+    return f"_static_array_{device.get_array_name(var, access_data=False)}"
+
+
 def _entry(device, var, **extra):
     return dict(name=f"{var.owner.name}.{var.name}", dtype=np.dtype(var.dtype).str,
                 file=device.get_array_filename(var), **extra)
@@ -95,8 +101,7 @@ def describe(device, builder, network, seed_variable, build):
     learned = {}
     for key, (obj, var, size) in builder.learned.items():
         v = obj.variables[var]
-        learned[key] = _entry(device, v, size=int(size), dynamic=bool(v.dynamic),
-                              static=f"_static_array_{device.get_array_name(v, access_data=False)}")
+        learned[key] = _entry(device, v, size=int(size), dynamic=bool(v.dynamic), static=_static_name(device, v))
     overwritten = {e["static"] for e in learned.values()}
     timed = {}
     for name, ta in builder.timed_arrays.items():
@@ -120,14 +125,11 @@ def describe_network(device, build, learned, arguments, static):
     the static arrays that every run writes itself (`write_static`), e.g. a SpikeGeneratorGroup's
     spikes (`spike_generator_arrays`).
     """
-    def static_of(v):
-        return f"_static_array_{device.get_array_name(v, access_data=False)}"
-
-    entries = {k: _entry(device, v, size=int(size), dynamic=bool(v.dynamic), static=static_of(v))
+    entries = {k: _entry(device, v, size=int(size), dynamic=bool(v.dynamic), static=_static_name(device, v))
                for k, (v, size) in learned.items()}
-    overwritten = {static_of(v) for v in [v for v, _ in learned.values()] + list(arguments.values())}
+    overwritten = {_static_name(device, v) for v in [v for v, _ in learned.values()] + list(arguments.values())}
     return {"format": _FORMAT, "directory": build.directory, "digest": build.source_hash, "seed": None,
-            "learned": entries, "arguments": {k: _entry(device, v, static=static_of(v)) for k, v in arguments.items()},
+            "learned": entries, "arguments": {k: _entry(device, v, static=_static_name(device, v)) for k, v in arguments.items()},
             "timed": {}, "records": {}, "environment": dict(device.run_environment_variables),
             "static": None, "_overwritten": sorted(overwritten | set(static))}
 
@@ -304,7 +306,7 @@ def run(manifest, folder, seed, learned, timed, with_output=False, arguments=Non
     env = environment(manifest)
     settings = settings_of(manifest, {"learned": learned, "timed": timed, "arguments": arguments or {}}, static_arrays)
     command = binary_command(results, args)
-    stdout_path = os.path.join(folder, "stdout.txt")
+    stdout_path = stdout_file(folder)
     code = None if with_output else served(command, directory, env, settings, stdout_path)
     if code is None:
         env.update(settings)
@@ -368,13 +370,22 @@ def settings_of(manifest, replaced, static_arrays=None):
             SKIP_STATIC_VARIABLE: ",".join(name for name in skipped if name)}
 
 
-def binary_command(results, args):
-    """The command line of one run: Brian2's ``run_cmd_unix``, the results folder, the arguments."""
+def run_command():
+    """Brian2's ``run_cmd_unix`` as a list (``["./main"]``)."""
     from brian2 import prefs
 
     run_cmd = prefs["devices.cpp_standalone.run_cmd_unix"]
-    run_cmd = [run_cmd] if isinstance(run_cmd, str) else list(run_cmd)
-    return run_cmd + ["--results_dir", results] + args
+    return [run_cmd] if isinstance(run_cmd, str) else list(run_cmd)
+
+
+def binary_command(results, args):
+    """The command line of one run: `run_command`, the results folder, the arguments."""
+    return run_command() + ["--results_dir", results] + args
+
+
+def stdout_file(folder):
+    """Where a run in the scratch folder ``folder`` writes its standard output."""
+    return os.path.join(folder, "stdout.txt")
 
 
 def check_status(code, manifest, stdout_path):

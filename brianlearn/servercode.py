@@ -88,10 +88,9 @@ static void _bl_spare(int go, int status, pid_t server, char *program)
         std::_Exit(125);
 #endif
     char byte;
-    ssize_t n;
-    while ((n = read(go, &byte, 1)) < 0 && errno == EINTR) {}
+    const bool going = _bl_read_all(go, &byte, 1);
     close(go);
-    if (n != 1)
+    if (!going)
         std::_Exit(0);
     // (exactly one request's bytes: the next one may be waiting behind it)
     unsigned char head[8];
@@ -100,8 +99,8 @@ static void _bl_spare(int go, int status, pid_t server, char *program)
         unsigned long long length = 0;
         for (int i = 7; i >= 0; i--)
             length = (length << 8) | head[i];
-        std::string body(length, '\\0');
-        if (length < (1ull << 30) && _bl_read_all(0, &body[0], length)) {
+        std::string body(length < (1ull << 30) ? length : 0, '\\0');
+        if (!body.empty() && _bl_read_all(0, &body[0], length)) {
             size_t start = 0, end;
             while ((end = body.find('\\0', start)) != std::string::npos && end > start) {
                 fields.push_back(body.substr(start, end - start));
