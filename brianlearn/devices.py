@@ -52,16 +52,23 @@ class DeviceConfig:
 _current = DeviceConfig()
 
 
-def find_cxx():
-    """Path of the C++ compiler Brian2's makefiles will call (``$CXX``, else c++/g++/clang++)."""
+def find_cxx(_found={}):
+    """Path of the C++ compiler Brian2's makefiles will call (``$CXX``, else c++/g++/clang++).
+
+    A compiler found is remembered for the same ``$CXX`` and ``$PATH`` while its file exists
+    (searching ``$PATH`` took 0.6 ms of every device check, i.e. of every plasticity call)."""
     cxx = os.environ.get("CXX")
+    where = (cxx, os.environ.get("PATH"))
+    path = _found.get(where)
+    if path is not None and os.path.isfile(path):
+        return path
     if cxx:
-        return shutil.which(cxx.split()[0])
-    for name in ("c++", "g++", "clang++"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+        path = shutil.which(cxx.split()[0])
+    else:
+        path = next((p for p in map(shutil.which, ("c++", "g++", "clang++")) if p), None)
+    if path is not None:
+        _found[where] = path
+    return path
 
 
 def gpu_available():

@@ -25,6 +25,21 @@ def test_no_cxx_compiler(monkeypatch):
     use_device("runtime")  # runtime needs no compiler
 
 
+def test_a_remembered_compiler_that_is_removed_is_not_found(monkeypatch, tmp_path):
+    """`find_cxx` remembers what it found for one $CXX and $PATH, but only while the file exists."""
+    fake = tmp_path / "c++"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CXX", raising=False)
+    assert devices.find_cxx() == str(fake)
+    fake.unlink()
+    assert devices.find_cxx() is None
+    with pytest.raises(brianlearn.CompilerNotFoundError):
+        use_device("cpp_standalone")
+    use_device("runtime")
+
+
 def test_cxx_from_environment_that_does_not_exist(monkeypatch):
     monkeypatch.setenv("CXX", "/nonexistent/g++")
     with pytest.raises(brianlearn.CompilerNotFoundError):

@@ -444,6 +444,26 @@ def test_a_replayed_stimulus_equals_the_generated_one(monkeypatch):
     assert BUILD_LOG[-1].directory != build  # (20 conditions: another build's sizes, another manifest)
 
 
+def test_spike_arrays_sorted_by_steps_equal_lexsort():
+    """The radix sort of integer steps (`spike_generator_arrays` given ``steps``) against the
+    lexsort by time, then index, that Brian2 uses: ties in time, steps below and beyond 2**16
+    (one and two passes), and unsorted indices (which take the lexsort)."""
+    from brianlearn import replay
+
+    rng = np.random.default_rng(5)
+    dt = 1e-4
+    for top, ordered in ((61000, True), (2 ** 17, True), (61000, False)):
+        idx = rng.integers(0, 300, 5000)
+        idx = np.sort(idx) if ordered else idx
+        steps = rng.integers(0, top, 5000)
+        order = np.lexsort((idx, steps * dt))
+        want = {"neuron_index": idx[order], "spike_time": steps[order] * dt,
+                "_timebins": np.asarray((steps[order] * dt + 1e-3 * dt) / dt, dtype=np.int32)}
+        got = replay.spike_generator_arrays(idx, steps * dt, dt, steps)
+        for k, v in want.items():
+            np.testing.assert_array_equal(got[k], v)
+
+
 @pytest.mark.cpp_standalone
 def test_spike_arrays_that_differ_from_brian2s_mean_no_replay(monkeypatch, tmp_path):
     """The manifest of a plasticity build is written only when the spike arrays a replay would
@@ -455,8 +475,8 @@ def test_spike_arrays_that_differ_from_brian2s_mean_no_replay(monkeypatch, tmp_p
     monkeypatch.setenv("BRIANLEARN_REPLAY", "1")
     right = replay.spike_generator_arrays
 
-    def late(indices, times, dt):
-        arrays = right(indices, times, dt)
+    def late(indices, times, dt, steps=None):
+        arrays = right(indices, times, dt, steps)
         arrays["_timebins"] = arrays["_timebins"] + 1
         return arrays
 

@@ -89,6 +89,11 @@ def test_conditions_checked_at_once_equal_the_check_of_each():
         for g, w in zip(got, want):
             assert g.dtype == w.dtype and np.array_equal(g, w)
             assert np.all(np.diff(g) > 0)
+    # already increasing times skip the sort: the same result; two spikes in one step still go to the loop
+    ordered = [(np.sort(np.asarray(a, dtype=float)), np.sort(np.asarray(b, dtype=float))) for a, b in conds]
+    for got, want in zip(simulate._check_all(ordered, dt), simulate._check_each(ordered, dt)):
+        assert all(np.array_equal(g, w) for g, w in zip(got, want))
+    assert simulate._check_all(ordered[:5] + [([0.01, 0.01 + dt / 4], [0.02])], dt) is None
     mixed = conds[:3] + [([0.01] * ms, 0.02)]
     assert simulate._check_all(mixed, dt) is None
     assert [len(p) for c in simulate._check_conditions(mixed, dt) for p in c][-2:] == [1, 1]

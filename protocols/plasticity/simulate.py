@@ -61,11 +61,14 @@ def _check_all(conditions, dt):
     if not np.all(np.isfinite(times)) or np.any(times < 0):
         return None
     steps, which = _snap(times, dt), np.repeat(np.arange(len(arrays)), lengths)
-    order = np.lexsort((steps, which))  # (by array, then by time step)
-    steps, which = steps[order], which[order]
-    if np.any((steps[1:] == steps[:-1]) & (which[1:] == which[:-1])):
-        return None
-    pieces = np.split(steps, np.cumsum(lengths)[:-1])
+    same = which[1:] == which[:-1]
+    if np.any(steps[1:][same] <= steps[:-1][same]):  # (not each array increasing: sort them)
+        order = np.lexsort((steps, which))  # (by array, then by time step)
+        steps = steps[order]
+        if np.any(steps[1:][same] == steps[:-1][same]):
+            return None
+    bounds = np.concatenate([[0], np.cumsum(lengths)]).tolist()
+    pieces = [steps[a:b] for a, b in zip(bounds[:-1], bounds[1:])]  # (np.split took 2 ms for 2 000 pieces)
     return list(zip(pieces[0::2], pieces[1::2]))
 
 
@@ -176,7 +179,7 @@ def _spike_arrays(conds):
     """Neuron indices and time steps of all presynaptic and all postsynaptic spikes."""
     out = []
     for side in (0, 1):
-        idx = np.concatenate([np.full(len(c[side]), k) for k, c in enumerate(conds)]).astype(np.int64)
+        idx = np.repeat(np.arange(len(conds), dtype=np.int64), [len(c[side]) for c in conds])
         steps = np.concatenate([c[side] for c in conds]).astype(np.int64)
         out.append((idx, steps))
     return out
@@ -274,7 +277,7 @@ def _static_spikes(files, spikes, dt):
     """``file name -> array``: the static arrays of the padded ``spikes`` (pre, post), named and
     typed as the manifest's ``files`` (``[[group side, variable, file, dtype], ...]``) say (Brian2
     writes the spikes' indices as int64 files, whatever the variables' own int32)."""
-    arrays = [replay.spike_generator_arrays(idx, steps * dt, dt) for idx, steps in spikes]
+    arrays = [replay.spike_generator_arrays(idx, steps * dt, dt, steps) for idx, steps in spikes]
     return {name: arrays[side][var].astype(np.dtype(dtype)) for side, var, name, dtype in files}
 
 
