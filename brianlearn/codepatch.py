@@ -17,6 +17,7 @@ import os
 import re
 
 from .argumentcode import FROM_FILE, FROM_FILE_BODY, FROM_FILE_PACKED
+from .randomdevices import init_without_device, main_without_device
 from .servercode import SERVE_MARK, SERVER
 
 __all__ = ["patch_generated", "patch_network_loop", "patch_step_functions", "patch_thresholders", "patch_static_arrays", "patch_results",
@@ -118,6 +119,13 @@ _FAST_SCHEDULE = """
     for(size_t c=0; c<_bl_n; c++)
         for(size_t d=0; d<_bl_n; d++)
             _bl_tol[c*_bl_n + d] = _bl_tolerance(_bl_dt(_bl_clocks[c]), _bl_dt(_bl_clocks[d]));
+    std::vector<Clock*> _bl_as_clock(_bl_n);  // (each clock as a Clock, or NULL, and its dt: cast once)
+    std::vector<double> _bl_dts(_bl_n);
+    for(size_t c=0; c<_bl_n; c++)
+    {{
+        _bl_as_clock[c] = dynamic_cast<Clock*>(_bl_clocks[c]);
+        _bl_dts[c] = _bl_dt(_bl_clocks[c]);
+    }}
     std::vector<char> _bl_current(_bl_clocks.size(), 0);
     bool _bl_changed = true;  // have the current clocks changed since _bl_funcs was made?
     std::vector<codeobj_func> _bl_funcs;  // the current clocks' functions, in schedule order
@@ -151,10 +159,10 @@ _FAST_SCHEDULE = """
         _bl_bound = DBL_MAX;
         for(size_t c=0; c<_bl_n; c++)
         {{
-            Clock *now = dynamic_cast<Clock*>(_bl_clocks[c]);
+            Clock *now = _bl_as_clock[c];
             if(_bl_current[c])
             {{
-                _bl_lockstep = _bl_lockstep && now && _bl_dt(now) == _bl_dt(_bl_clocks[m])
+                _bl_lockstep = _bl_lockstep && now && _bl_dts[c] == _bl_dts[m]
                                && now->timestep[0] == _bl_clocks[m]->timestep[0];
                 _bl_now.push_back(now);
             }}
@@ -558,10 +566,18 @@ def reads_static_folder(directory):
     return False
 
 
+def patch_random_devices(directory):
+    """Take the unread ``std::random_device`` of ``main.cpp`` and of ``objects.cpp``'s ``_init_arrays``
+    out (`brianlearn.randomdevices`; ``.cu`` files are left as they are). True when a file changed."""
+    main = _patch_file(os.path.join(directory, "main.cpp"), main_without_device)
+    return _patch_file(os.path.join(directory, "objects.cpp"), init_without_device) or main
+
+
 def patch_generated(directory):
     """Apply every change brianlearn makes to a generated C++ standalone project, in order:
     `patch_network_loop`, `patch_step_functions`, `patch_fork_server`, `patch_thresholders`,
-    `patch_static_arrays`, `patch_results`, `patch_packed_arguments` and `faster_makefile`. Used by
+    `patch_static_arrays`, `patch_results`, `patch_packed_arguments`,
+    `patch_random_devices` and `faster_makefile`. Used by
     `compile_cached` and by `brianlearn.export.export_project`, so an exported project runs the
     same code as a cached build. Returns a dict of what each step changed."""
     return {"network_loop": patch_network_loop(directory),
@@ -571,4 +587,5 @@ def patch_generated(directory):
             "static_arrays": patch_static_arrays(directory),
             "results": patch_results(directory),
             "packed_arguments": patch_packed_arguments(directory),
+            "random_devices": patch_random_devices(directory),
             "makefile": faster_makefile(directory)}

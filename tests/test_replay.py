@@ -360,6 +360,30 @@ def test_a_changed_manifest_or_stamp_is_read_again(use_cache, monkeypatch):
         assert replay.load(path) == manifest
 
 
+def test_the_unread_random_devices_are_taken_out(use_cache, monkeypatch):
+    """`codepatch.patch_random_devices`: a build's ``main.cpp`` and ``_init_arrays`` construct no
+    ``std::random_device`` (each probed the processor in every served run), the generators' own
+    seeding keeps its device; a ``_rd`` that the code reads, or an unexpected loop, stays."""
+    from brianlearn import randomdevices
+
+    p, _ = _run(monkeypatch=monkeypatch)
+    directory = p.build_info_.directory
+    with open(os.path.join(directory, "main.cpp")) as f:
+        assert "std::random_device" not in f.read()
+    with open(os.path.join(directory, "objects.cpp")) as f:
+        objects = f.read()
+    init = objects[objects.index("void _init_arrays()"):]
+    assert "_random_generators.push_back(RandomGenerator())" in init
+    assert "std::random_device" not in init[:init.index("\n}\n")]
+    with open(os.path.join(directory, "objects.h")) as f:
+        assert f.read().count("std::random_device rd;") == 1  # (RandomGenerator::seed: stays)
+    read = "\tstd::random_device _rd;\n\tbrian::_random_generators[0].seed(_rd());\n"
+    assert randomdevices.main_without_device(read) == read
+    assert randomdevices.main_without_device("x;\n\tstd::random_device _rd;\ny;\n") == "x;\ny;\n"
+    other = "    // Random number generator states\n    std::random_device rd;\n    seed_all(rd());\n}\n"
+    assert randomdevices.init_without_device(other) == other
+
+
 def test_a_run_argument_of_the_wrong_size_is_an_error_not_the_next_arguments_values(use_cache, monkeypatch):
     """Every array-valued argument of a replayed run is in one file (`codepatch.patch_packed_arguments`):
     one value short must not be filled with the next argument's bytes. Python checks the size the
