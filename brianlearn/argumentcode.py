@@ -50,6 +50,27 @@ FROM_FILE_PACKED = """    // (brianlearn) "FILE@OFFSET:LENGTH": the values are t
             _bl_packed = true;
         }
     }
+    if (_bl_packed) {
+        // (one stream, left open, for all the arguments packed in one file: a replayed chunk opened
+        // the same file once per argument)
+        static std::ifstream _bl_f;
+        static std::string _bl_name;
+        if (!_bl_f.is_open() || _bl_name != filename) {
+            _bl_f.close();
+            _bl_f.open(filename, ios::in | ios::binary);
+            _bl_name = filename;
+        }
+        _bl_f.clear();
+        if (_bl_f.is_open() && _bl_length == data_size && _bl_f.seekg(_bl_offset, ios::beg))
+            _bl_f.read(reinterpret_cast<char *>(var_pointer), data_size);
+        if (!_bl_f.is_open() || _bl_length != data_size || !_bl_f || (size_t)_bl_f.gcount() != data_size) {
+            std::cerr << "Error reading '" << varname << "' from '" << filename << "': " << _bl_length
+                      << " bytes at byte " << _bl_offset << (_bl_f.is_open() ? "" : " of a file that cannot be read")
+                      << ", where the variable has " << data_size << std::endl;
+            std::exit(1);
+        }
+        return;
+    }
     ifstream f;
     streampos size;
     #ifdef DEBUG
@@ -59,23 +80,16 @@ FROM_FILE_PACKED = """    // (brianlearn) "FILE@OFFSET:LENGTH": the values are t
     size = f.tellg();
     if (!f.is_open() || size < 0) {
         std::cerr << "Could not read '" << filename << "' for '" << varname << "'" << std::endl;
-        if (_bl_packed)
-            std::exit(1);
         return;
     }
-    if (_bl_length != data_size || (size_t)size < _bl_offset + _bl_length || (!_bl_packed && (size_t)size != data_size)) {
-        std::cerr << "Error reading '" << varname << "' from '" << filename << "': " << (_bl_packed ? _bl_length : (size_t)size)
+    if ((size_t)size != data_size) {
+        std::cerr << "Error reading '" << varname << "' from '" << filename << "': " << (size_t)size
                   << " bytes, where the variable has " << data_size << std::endl;
-        if (_bl_packed)
-            std::exit(1);
         return;
     }
-    f.seekg(_bl_offset, ios::beg);
+    f.seekg(0, ios::beg);
     f.read(reinterpret_cast<char *>(var_pointer), data_size);
-    if (f.fail()) {
+    if (f.fail())
         std::cerr << "Error reading '" << filename << "' for '" << varname << "'" << std::endl;
-        if (_bl_packed)
-            std::exit(1);
-    }
 }
 """

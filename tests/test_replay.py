@@ -411,6 +411,20 @@ def test_a_run_argument_of_the_wrong_size_is_an_error_not_the_next_arguments_val
     with replay.scratch() as folder:  # (the same arguments at their sizes run)
         state, _ = replay.read_results(real_run(unchecked, folder, seed, learned, timed), manifest)
     assert set(state) == set(learned)
+    # the last packed argument read past the file's end, and one from a file that is not there
+    # (the binary keeps one stream open for the arguments of one file: neither may read another's bytes)
+    real_arguments = replay.run_arguments
+    for bad in (lambda a: a.rsplit("@", 1)[0] + "@999999:" + a.rsplit(":", 1)[1],
+                lambda a: a.replace("init_arguments.dat@", "missing.dat@")):
+        def arguments(*args, bad=bad):
+            out = real_arguments(*args)
+            last = max(i for i, a in enumerate(out) if "@" in a)
+            return out[:last] + [bad(out[last])] + out[last + 1:]
+
+        monkeypatch.setattr(replay, "run_arguments", arguments)
+        with replay.scratch() as folder, pytest.raises(RuntimeError, match="exit status 1"):
+            real_run(manifest, folder, seed, learned, timed)
+    monkeypatch.setattr(replay, "run_arguments", real_arguments)
 
 
 def test_a_relative_scratch_folder_is_made_absolute(monkeypatch, tmp_path):
