@@ -54,7 +54,13 @@ def test_a_chained_fit_equals_one_chunk_at_a_time(use_cache, monkeypatch, calls)
     _same(started, chained)
     # chained from chunk 1 (replayed): chunk c + 1 is sent before chunk c has answered
     assert calls[:3] == ["send", "send", "answer"] and calls.count("send") == calls.count("answer") == 5
-    assert all(not s.lock.locked() for s in forkserver._SERVERS.values())
+    # the chain's generator is closed after its last answer: its server stays, idle, for the next fit
+    # (it was killed, and every chained fit started a new one)
+    servers = list(forkserver._SERVERS.values())
+    assert len(servers) == 1 and servers[0].process.poll() is None and not servers[0].lock.locked()
+    _, again = _fit(monkeypatch)
+    _same(chained, again)
+    assert list(forkserver._SERVERS.values()) == servers and servers[0].process.poll() is None
 
 
 def test_a_chained_fit_stopped_and_resumed_equals_one_fit(use_cache, monkeypatch, calls, tmp_path):
