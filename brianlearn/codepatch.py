@@ -17,7 +17,7 @@ import os
 import re
 
 from .argumentcode import FROM_FILE, FROM_FILE_BODY, FROM_FILE_PACKED
-from .randomdevices import init_without_device, main_without_device
+from .randomdevices import patch_random_devices
 from .servercode import SERVE_MARK, SERVER
 
 __all__ = ["patch_generated", "patch_network_loop", "patch_step_functions", "patch_thresholders", "patch_static_arrays", "patch_results",
@@ -566,18 +566,11 @@ def reads_static_folder(directory):
     return False
 
 
-def patch_random_devices(directory):
-    """Take the unread ``std::random_device`` of ``main.cpp`` and of ``objects.cpp``'s ``_init_arrays``
-    out (`brianlearn.randomdevices`; ``.cu`` files are left as they are). True when a file changed."""
-    main = _patch_file(os.path.join(directory, "main.cpp"), main_without_device)
-    return _patch_file(os.path.join(directory, "objects.cpp"), init_without_device) or main
-
-
 def patch_generated(directory):
     """Apply every change brianlearn makes to a generated C++ standalone project, in order:
     `patch_network_loop`, `patch_step_functions`, `patch_fork_server`, `patch_thresholders`,
     `patch_static_arrays`, `patch_results`, `patch_packed_arguments`,
-    `patch_random_devices` and `faster_makefile`. Used by
+    `brianlearn.randomdevices.patch_random_devices` and `faster_makefile`. Used by
     `compile_cached` and by `brianlearn.export.export_project`, so an exported project runs the
     same code as a cached build. Returns a dict of what each step changed."""
     return {"network_loop": patch_network_loop(directory),

@@ -362,8 +362,9 @@ def test_a_changed_manifest_or_stamp_is_read_again(use_cache, monkeypatch):
 
 def test_the_unread_random_devices_are_taken_out(use_cache, monkeypatch):
     """`codepatch.patch_random_devices`: a build's ``main.cpp`` and ``_init_arrays`` construct no
-    ``std::random_device`` (each probed the processor in every served run), the generators' own
-    seeding keeps its device; a ``_rd`` that the code reads, or an unexpected loop, stays."""
+    ``std::random_device`` (each probed the processor in every served run), the generators seed
+    from one device of the process; a ``_rd`` that the code reads, an unexpected loop, or a
+    generator that does not look as expected, stays."""
     from brianlearn import randomdevices
 
     p, _ = _run(monkeypatch=monkeypatch)
@@ -376,12 +377,17 @@ def test_the_unread_random_devices_are_taken_out(use_cache, monkeypatch):
     assert "_random_generators.push_back(RandomGenerator())" in init
     assert "std::random_device" not in init[:init.index("\n}\n")]
     with open(os.path.join(directory, "objects.h")) as f:
-        assert f.read().count("std::random_device rd;") == 1  # (RandomGenerator::seed: stays)
+        header = f.read()
+    # (the generators seed from one device made when the binary starts: a served child inherits it)
+    assert "std::random_device rd;" not in header and "gen.seed(_bl_random_device());" in header
+    assert objects.count("std::random_device _bl_random_device;") == 1
     read = "\tstd::random_device _rd;\n\tbrian::_random_generators[0].seed(_rd());\n"
     assert randomdevices.main_without_device(read) == read
     assert randomdevices.main_without_device("x;\n\tstd::random_device _rd;\ny;\n") == "x;\ny;\n"
     other = "    // Random number generator states\n    std::random_device rd;\n    seed_all(rd());\n}\n"
     assert randomdevices.init_without_device(other) == other
+    odd = "class RandomGenerator {\n        void seed() {\n            seed_from_clock();\n"
+    assert randomdevices.shared_device(odd, "namespace brian {\n") == (odd, "namespace brian {\n")
 
 
 def test_a_run_argument_of_the_wrong_size_is_an_error_not_the_next_arguments_values(use_cache, monkeypatch):
