@@ -49,7 +49,7 @@ def run_chained(manifest, inputs, state):
                         args = replay.run_arguments(manifest, folder, seed, learned, timed)
                         settings = replay.settings_of(manifest, {"learned": learned, "timed": timed})
                         pending.append((seed, timed, folder))
-                        if not session.send(["--results_dir", results] + args, settings, replay.stdout_file(folder)):
+                        if not session.send(replay.run_line(results, args), settings, replay.stdout_file(folder)):
                             raise forkserver.Gone()  # (an argument that cannot be sent: not expected)
                         learned = {k: results + e["file"] for k, e in manifest["learned"].items()}
                         if len(pending) >= DEPTH:

@@ -115,10 +115,6 @@ _FAST_SCHEDULE = """
             if(_bl_clocks[c] == objects[i].first)
                 _bl_object_clock[i] = c;
     const size_t _bl_n = _bl_clocks.size();
-    std::vector<double> _bl_tol(_bl_n * _bl_n, 0.0);  // (each pair's tolerance, fixed within a run)
-    for(size_t c=0; c<_bl_n; c++)
-        for(size_t d=0; d<_bl_n; d++)
-            _bl_tol[c*_bl_n + d] = _bl_tolerance(_bl_dt(_bl_clocks[c]), _bl_dt(_bl_clocks[d]));
     std::vector<Clock*> _bl_as_clock(_bl_n);  // (each clock as a Clock, or NULL, and its dt: cast once)
     std::vector<double> _bl_dts(_bl_n);
     for(size_t c=0; c<_bl_n; c++)
@@ -126,6 +122,10 @@ _FAST_SCHEDULE = """
         _bl_as_clock[c] = dynamic_cast<Clock*>(_bl_clocks[c]);
         _bl_dts[c] = _bl_dt(_bl_clocks[c]);
     }}
+    std::vector<double> _bl_tol(_bl_n * _bl_n, 0.0);  // (each pair's tolerance, fixed within a run)
+    for(size_t c=0; c<_bl_n; c++)
+        for(size_t d=0; d<_bl_n; d++)
+            _bl_tol[c*_bl_n + d] = _bl_tolerance(_bl_dts[c], _bl_dts[d]);
     std::vector<char> _bl_current(_bl_clocks.size(), 0);
     bool _bl_changed = true;  // have the current clocks changed since _bl_funcs was made?
     std::vector<codeobj_func> _bl_funcs;  // the current clocks' functions, in schedule order
@@ -453,8 +453,8 @@ static std::string _bl_static_arrays()
     return (folder && folder[0]) ? std::string(folder) : std::string("@DEFAULT@");
 }
 """.replace("@VARIABLE@", STATIC_ARRAYS_VARIABLE).replace("@DEFAULT@", STATIC_ARRAYS)
-# (C++ standalone) a static array that a run argument replaces is not read (a replayed chunk of rate
-# EP read 11 such files, its 8 TimedArrays and 3 weight matrices, only to overwrite them)
+
+
 def _named_function(function, variable, unset, comment):
     """C++: ``static bool function(const char *name)``, whether ``$variable`` (comma-separated)
     names ``name``; ``unset`` where the variable is unset or empty."""
@@ -471,6 +471,8 @@ static bool {function}(const char *name)
 """
 
 
+# (C++ standalone) a static array that a run argument replaces is not read (a replayed chunk of rate
+# EP read 11 such files, its 8 TimedArrays and 3 weight matrices, only to overwrite them)
 _STATIC_SKIP_FUNCTION = _named_function(
     "_bl_static_skipped", SKIP_STATIC_VARIABLE, "false",
     f"whether a run skips reading the static array 'name': those that ${SKIP_STATIC_VARIABLE} names\n"

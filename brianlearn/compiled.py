@@ -404,25 +404,19 @@ class _CompiledRun:
 
     def _execute_chained(self, inputs, state):
         m = self.replay
-        state = {key: _check_size(key, state[key], e["size"]) for key, e in m["learned"].items()}
-
         prepared = ((seed, _replayed_timed(m, data, signals, valid)) for data, signals, valid, seed in inputs)
         with running(self.directory):
-            for state, records in run_chained(m, prepared, state):
-                for key, e in m["learned"].items():
-                    _check_created_size(key, *e["name"].split("."), e["size"], state[key].size)
-                yield state, records
+            for state, records in run_chained(m, prepared, _replayed_learned(m, state)):
+                yield _replayed_created(m, state), records
 
     def _execute_replay(self, data, signals, valid, state, chunk_seed):
         m = self.replay
-        learned = {key: _check_size(key, state[key], e["size"]) for key, e in m["learned"].items()}
+        learned = _replayed_learned(m, state)
         timed = _replayed_timed(m, data, signals, valid)
         with running(self.directory), replay.scratch() as scratch:  # (its files: all in the scratch folder)
             folder = replay.run(m, scratch, chunk_seed, learned, timed, with_output=bool(self.protocol.progress))
             state, records = replay.read_results(folder, m)
-        for key, e in m["learned"].items():
-            _check_created_size(key, *e["name"].split("."), e["size"], state[key].size)
-        return state, records
+        return _replayed_created(m, state), records
 
     def _read(self):
         b = self.builder
@@ -457,6 +451,18 @@ def _check_created_size(key, owner, var, size, created):
 def _set(obj, var, value):
     value = np.asarray(value, dtype=float)
     setattr(obj, var, Quantity(value if value.size > 1 else value.item(), dim=obj.variables[var].dim))
+
+
+def _replayed_learned(manifest, state):
+    """The learned variables ``state`` of a replayed run, checked against the manifest's sizes."""
+    return {key: _check_size(key, state[key], e["size"]) for key, e in manifest["learned"].items()}
+
+
+def _replayed_created(manifest, state):
+    """``state`` after a replayed run, once each learned variable has the size the network declares."""
+    for key, e in manifest["learned"].items():
+        _check_created_size(key, *e["name"].split("."), e["size"], state[key].size)
+    return state
 
 
 def _replayed_timed(manifest, data, signals, valid):

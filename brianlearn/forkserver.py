@@ -181,11 +181,11 @@ class Session:
     """The fork server of one build held by this thread for a sequence of requests (`open_session`);
     use as a context manager. Requests run one after the other, in the order they are sent, and
     a request may be sent before the answer to the one before (`brianlearn.chain`). Where the
-    block ends with requests not answered, or with an exception other than the ``GeneratorExit``
-    of a generator closed after its last answer, the server is killed with its child (like
-    ``subprocess.call``, which kills a started binary on KeyboardInterrupt: an answer left in the
-    pipe would otherwise answer the next request); where it ended without answering (`Gone`), it
-    is not used again."""
+    block ends with requests not answered (an exception, e.g. KeyboardInterrupt while a child
+    runs), the server is killed with its child (like ``subprocess.call``, which kills a started
+    binary on KeyboardInterrupt: an answer left in the pipe would otherwise answer the next
+    request); where it ended without answering (`Gone`), it is not used again. With every request
+    answered it stays for the next session."""
 
     def __init__(self, server, key):
         self.server, self.key, self.waiting = server, key, 0
@@ -211,9 +211,9 @@ class Session:
 
     def __exit__(self, kind, value, traceback):
         try:
-            # (a generator closed after its last answer, as `Protocol.run_trials` closes a chain's,
-            # leaves an idle server: it stays; killing it made every chained fit start a new one)
-            if self.waiting or (kind is not None and not issubclass(kind, GeneratorExit)):
+            # (with every request answered the server is idle whatever ended the block, e.g. the
+            # GeneratorExit of a chain closed after its last answer: it stays; a Gone always has one waiting)
+            if self.waiting:
                 _drop(self.key, self.server, broken=isinstance(value, Gone))
                 self.server.kill()
         finally:

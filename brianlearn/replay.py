@@ -52,7 +52,7 @@ from .replaykey import _file_hash, network_key, replay_key
 
 __all__ = ["enabled", "replay_key", "network_key", "describe", "describe_network", "spike_generator_arrays",
            "save", "load", "scratch", "write_static", "run", "read_results", "results_folder", "run_arguments",
-           "environment", "settings_of", "run_command", "binary_command", "stdout_file", "check_status"]
+           "environment", "settings_of", "run_command", "run_line", "stdout_file", "check_status"]
 
 
 
@@ -146,9 +146,9 @@ def spike_generator_arrays(indices, times, dt, steps=None):
     low, then its high 16 bits) gives the same order (lexsort took 1.2-4 ms per side of a
     1 000-condition plasticity call, the radix sort 0.7 ms)."""
     indices, times = np.asarray(indices), np.asarray(times, dtype=float)
+    steps = None if steps is None else np.asarray(steps, dtype=np.int64)
     if (steps is not None and len(steps) and 0 <= steps.min() and steps.max() < 2 ** 32
             and np.all(indices[1:] >= indices[:-1])):
-        steps = np.asarray(steps, dtype=np.int64)
         order = np.argsort((steps & 0xFFFF).astype(np.uint16), kind="stable")  # (NumPy's radix sort)
         if steps.max() >= 2 ** 16:
             order = order[np.argsort((steps[order] >> 16).astype(np.uint16), kind="stable")]
@@ -317,7 +317,7 @@ def run(manifest, folder, seed, learned, timed, with_output=False, arguments=Non
     args = run_arguments(manifest, folder, seed, learned, timed, arguments)
     env = environment(manifest)
     settings = settings_of(manifest, {"learned": learned, "timed": timed, "arguments": arguments or {}}, static_arrays)
-    command = binary_command(results, args)
+    command = run_command() + run_line(results, args)
     stdout_path = stdout_file(folder)
     code = None if with_output else served(command, directory, env, settings, stdout_path)
     if code is None:
@@ -390,9 +390,9 @@ def run_command():
     return [run_cmd] if isinstance(run_cmd, str) else list(run_cmd)
 
 
-def binary_command(results, args):
-    """The command line of one run: `run_command`, the results folder, the arguments."""
-    return run_command() + ["--results_dir", results] + args
+def run_line(results, args):
+    """The command line of one run after `run_command`: the results folder, the arguments."""
+    return ["--results_dir", results] + args
 
 
 def stdout_file(folder):
